@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "hello from $(uname -m)"
+cat /build-info

@@ -1,0 +1,60 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { BuildFiles } from './buildx/args.js';
+import type { Docker } from './buildx/exec.js';
+import { ActionError } from './errors.js';
+import type { Inputs } from './inputs.js';
+
+export interface BuildResult {
+  readonly digest: string;
+  readonly imageId: string;
+  readonly metadata: string;
+}
+
+/** Checks what buildx would otherwise complain about late and obscurely. */
+export async function checkBuildContext(inputs: Inputs, workspace: string): Promise<void> {
+  if (/^[a-z]+:\/\//.test(inputs.context) || inputs.context.startsWith('git@')) return;
+  const contextDir = path.resolve(workspace, inputs.context);
+  const contextStat = await stat(contextDir).catch(() => undefined);
+  if (!contextStat?.isDirectory()) {
+    throw new ActionError(`input "context": the folder "${inputs.context}" does not exist (looked in ${contextDir}). Example of a valid value: . (the checked-out repository; did you run actions/checkout?)`);
+  }
+  const dockerfile = inputs.file ? path.resolve(workspace, inputs.file) : path.join(contextDir, 'Dockerfile');
+  if (!(await stat(dockerfile).catch(() => undefined))?.isFile()) {
+    throw new ActionError(`input "file": the Dockerfile "${inputs.file ?? path.join(inputs.context, 'Dockerfile')}" does not exist. Example of a valid value: ${path.join(inputs.context, 'Dockerfile')}`);
+  }
+}
+
+/** Writes build secrets to private files, so their values never appear in argv. */
+export async function writeSecretFiles(inputs: Inputs, files: BuildFiles): Promise<void> {
+  for (const secret of inputs.secrets) {
+    const file = files.secretFiles.get(secret.id);
+    if (!file) continue;
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, secret.value, { mode: 0o600 });
+  }
+}
+
+/** The lines of buildx output that say why a build failed. */
+export function buildFailureDetail(output: string): string {
+  const lines = output.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  const errors = lines.filter((line) => /^ERROR:|^error:|failed to solve|^#\d+ ERROR/.test(line));
+  return (errors.length ? errors : lines.slice(-3)).slice(-3).join('\n');
+}
+
+export async function runBuild(docker: Docker, args: readonly string[], files: BuildFiles): Promise<BuildResult> {
+  const result = await docker.run(args, { live: true });
+  if (result.exitCode !== 0) {
+    throw new ActionError(`docker buildx build failed (exit code ${result.exitCode}):\n${buildFailureDetail(result.stderr || result.stdout)}`);
+  }
+  const metadata = await readFile(files.metadataFile, 'utf8').catch(() => '{}');
+  const imageId = (await readFile(files.iidFile, 'utf8').catch(() => '')).trim();
+  let digest = '';
+  try {
+    const parsed = JSON.parse(metadata) as Record<string, unknown>;
+    if (typeof parsed['containerimage.digest'] === 'string') digest = parsed['containerimage.digest'];
+  } catch {
+    // Keep going: verification reports a missing digest where it matters.
+  }
+  return { digest, imageId, metadata };
+}

@@ -1,0 +1,86 @@
+import { ActionError } from '../errors.js';
+import type { Platform } from '../inputs.js';
+import type { Docker } from './exec.js';
+
+export interface BuilderInfo {
+  readonly name: string;
+  readonly driver: string;
+  /** Platforms the builder's nodes report, without buildx's `*` marks. */
+  readonly platforms: readonly string[];
+}
+
+/** Parses the text `docker buildx inspect` prints. */
+export function parseBuilderInspect(text: string): BuilderInfo {
+  const lines = text.split('\n');
+  const first = (key: string): string => lines.find((line) => line.startsWith(`${key}:`))?.slice(key.length + 1).trim() ?? '';
+  const platforms = lines
+    .filter((line) => line.startsWith('Platforms:'))
+    .flatMap((line) => line.slice('Platforms:'.length).split(','))
+    .map((platform) => platform.trim().replace(/\*$/, ''))
+    .filter((platform) => platform !== '');
+  return { name: first('Name'), driver: first('Driver'), platforms: [...new Set(platforms)] };
+}
+
+/** True when `docker info`'s DriverStatus shows the containerd image store (needed for multi-platform images with the docker driver). */
+export function usesContainerdStore(driverStatusJson: string): boolean {
+  try {
+    const status: unknown = JSON.parse(driverStatusJson);
+    return Array.isArray(status) && status.some((pair) => Array.isArray(pair) && pair[0] === 'driver-type' && String(pair[1]).includes('containerd.snapshotter'));
+  } catch {
+    return false;
+  }
+}
+
+export type BuilderChoice =
+  | { readonly kind: 'current'; readonly name: string; readonly reason: string }
+  | { readonly kind: 'create'; readonly reason: string };
+
+function supports(builder: BuilderInfo, platform: Platform): boolean {
+  return builder.platforms.some((candidate) => candidate === platform.name || (!platform.variant && candidate.startsWith(`${platform.name}/`)));
+}
+
+/**
+ * Keeps the builder the user already has when it can do the job; otherwise asks for a
+ * docker-container builder of our own.
+ */
+export function chooseBuilder(current: BuilderInfo, platforms: readonly Platform[], containerdStore: boolean, hostArch: string): BuilderChoice {
+  const names = platforms.map((platform) => platform.name).join(', ');
+  if (current.driver === 'docker') {
+    const onlyNative = platforms.every((platform) => platform.architecture === hostArch);
+    if (onlyNative && platforms.length === 1) {
+      return { kind: 'current', name: current.name, reason: `builder "${current.name}" (docker driver) builds the native platform ${names}` };
+    }
+    if (containerdStore) {
+      return { kind: 'current', name: current.name, reason: `builder "${current.name}" (docker driver, containerd image store) builds ${names}` };
+    }
+    return { kind: 'create', reason: `builder "${current.name}" uses the docker driver without the containerd image store, which cannot build multi-platform images (${names})` };
+  }
+  const unsupported = platforms.filter((platform) => !supports(current, platform));
+  if (unsupported.length === 0) {
+    return { kind: 'current', name: current.name, reason: `builder "${current.name}" (${current.driver} driver) supports ${names}` };
+  }
+  return { kind: 'create', reason: `builder "${current.name}" (${current.driver} driver) lacks ${unsupported.map((platform) => platform.name).join(', ')}` };
+}
+
+export async function inspectEngine(docker: Docker): Promise<{ builder: BuilderInfo; containerdStore: boolean }> {
+  const [inspect, info] = await Promise.all([
+    docker.run(['buildx', 'inspect']),
+    docker.run(['info', '--format', '{{json .DriverStatus}}']),
+  ]);
+  if (info.exitCode !== 0) {
+    throw new ActionError(`the Docker engine does not answer (docker info: ${info.stderr.trim().split('\n').pop() ?? ''}). Is the Docker daemon running on this runner?`);
+  }
+  if (inspect.exitCode !== 0) {
+    throw new ActionError(`docker buildx is not usable (${inspect.stderr.trim().split('\n').pop() ?? ''}). Install the buildx plugin on the runner.`);
+  }
+  return { builder: parseBuilderInspect(inspect.stdout), containerdStore: usesContainerdStore(info.stdout) };
+}
+
+export async function createBuilder(docker: Docker, name: string, buildkitImage: string): Promise<void> {
+  const result = await docker.run(['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${buildkitImage}`, '--bootstrap'], { live: true });
+  if (result.exitCode !== 0) {
+    // A half-created builder would outlive the job: remove it now, ignore errors.
+    await docker.run(['buildx', 'rm', '--force', name]);
+    throw new ActionError(`could not create a docker-container builder with ${buildkitImage}: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  }
+}

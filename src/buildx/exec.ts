@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import * as core from '@actions/core';
+import { ActionError } from '../errors.js';
+
+export interface DockerResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface DockerRunOptions {
+  /** Written to the child's stdin (how passwords reach `docker login`). */
+  readonly input?: string;
+  /** Stream the child's output to the log as it comes (builds). Otherwise it is only captured. */
+  readonly live?: boolean;
+  /** Aborting it kills the child (time limits). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The one way this action runs `docker`: argv only (never a shell), our private
+ * DOCKER_CONFIG, output captured for error messages. No secret ever goes in argv or env.
+ */
+export class Docker {
+  constructor(
+    private readonly configDir: string | undefined,
+    private readonly command = 'docker',
+  ) {}
+
+  env(): NodeJS.ProcessEnv {
+    return this.configDir ? { ...process.env, DOCKER_CONFIG: this.configDir } : { ...process.env };
+  }
+
+  run(args: readonly string[], options: DockerRunOptions = {}): Promise<DockerResult> {
+    if (options.live) core.info(`[command]${this.command} ${args.join(' ')}`);
+    else core.debug(`[command]${this.command} ${args.join(' ')}`);
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.command, args, {
+        env: this.env(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout.push(chunk);
+        if (options.live) process.stdout.write(chunk);
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr.push(chunk);
+        if (options.live) process.stdout.write(chunk);
+      });
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') reject(new ActionError(`"${this.command}" was not found on PATH: is Docker installed on this runner?`));
+        else reject(error);
+      });
+      child.on('close', (code, signal) => {
+        resolve({
+          exitCode: code ?? (signal ? 128 : 1),
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        });
+      });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input ?? '');
+    });
+  }
+
+  /** Like run(), but a non-zero exit becomes an Error carrying the last lines of stderr. */
+  async ok(args: readonly string[], what: string, options: DockerRunOptions = {}): Promise<DockerResult> {
+    const result = await this.run(args, options);
+    if (result.exitCode !== 0) throw new ActionError(`${what} failed (exit code ${result.exitCode}): ${lastLines(result.stderr || result.stdout, 5)}`);
+    return result;
+  }
+}
+
+export function lastLines(text: string, count: number): string {
+  const lines = text.trim().split(/\r?\n/).filter((line) => line.trim() !== '');
+  return lines.slice(-count).join('\n') || '(no output)';
+}

@@ -1,0 +1,104 @@
+import { readdir, readFile } from 'node:fs/promises';
+import * as core from '@actions/core';
+import { ActionError } from '../errors.js';
+import type { Platform } from '../inputs.js';
+import type { Docker } from './exec.js';
+
+export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+
+/** Docker architecture → the name QEMU (and binfmt_misc entries `qemu-<name>`) use for it. */
+const QEMU_NAME: Readonly<Record<string, string>> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  arm: 'arm',
+  '386': 'i386',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  mips64le: 'mips64el',
+  mips64: 'mips64',
+  loong64: 'loongarch64',
+};
+
+/** Node's process.arch → docker's architecture name. */
+export function dockerArchitecture(nodeArch: string): string {
+  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+  return map[nodeArch] ?? nodeArch;
+}
+
+/** Architectures a host runs without emulation (x86_64 CPUs also run 32-bit x86). */
+function nativeArchitectures(hostArch: string): ReadonlySet<string> {
+  return new Set(hostArch === 'amd64' ? ['amd64', '386'] : [hostArch]);
+}
+
+/** The architectures among `platforms` that need a QEMU emulator on this host. */
+export function architecturesNeedingEmulation(platforms: readonly Platform[], hostArch: string): string[] {
+  const native = nativeArchitectures(hostArch);
+  return [...new Set(platforms.map((platform) => platform.architecture))].filter((arch) => !native.has(arch));
+}
+
+export interface BinfmtEntry {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly interpreter: string;
+  readonly flags: string;
+}
+
+/** Parses one `/proc/sys/fs/binfmt_misc/<name>` file. */
+export function parseBinfmtEntry(name: string, content: string): BinfmtEntry {
+  const lines = content.split('\n').map((line) => line.trim());
+  const value = (key: string): string => lines.find((line) => line.startsWith(`${key} `) || line.startsWith(`${key}:`))?.slice(key.length + 1).trim() ?? '';
+  return { name, enabled: lines[0] === 'enabled', interpreter: value('interpreter'), flags: value('flags') };
+}
+
+export interface EmulationStatus {
+  readonly ready: string[];
+  readonly missing: { architecture: string; why: string }[];
+}
+
+/**
+ * Which architectures have a usable emulator. Usable means an enabled `qemu-<name>`
+ * entry with the F flag: without F the interpreter is looked up inside each container,
+ * where it does not exist, so RUN steps fail.
+ */
+export function emulationStatus(architectures: readonly string[], entries: readonly BinfmtEntry[]): EmulationStatus {
+  const status: EmulationStatus = { ready: [], missing: [] };
+  for (const architecture of architectures) {
+    const qemuName = QEMU_NAME[architecture] ?? architecture;
+    const entry = entries.find((candidate) => candidate.name === `qemu-${qemuName}`);
+    if (!entry) status.missing.push({ architecture, why: `no binfmt_misc entry qemu-${qemuName}` });
+    else if (!entry.enabled) status.missing.push({ architecture, why: `binfmt_misc entry qemu-${qemuName} is disabled` });
+    else if (!entry.flags.includes('F')) status.missing.push({ architecture, why: `binfmt_misc entry qemu-${qemuName} lacks the F (fix binary) flag` });
+    else status.ready.push(architecture);
+  }
+  return status;
+}
+
+export async function readBinfmtEntries(dir = BINFMT_DIR): Promise<BinfmtEntry[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const candidates = names.filter((name) => name.startsWith('qemu-'));
+  return Promise.all(candidates.map(async (name) => parseBinfmtEntry(name, await readFile(`${dir}/${name}`, 'utf8').catch(() => ''))));
+}
+
+/** Makes sure every architecture has an emulator, installing missing ones with the binfmt image. */
+export async function ensureEmulation(architectures: readonly string[], qemuImage: string, docker: Docker): Promise<string> {
+  if (architectures.length === 0) return 'no emulation needed: every platform is native';
+  const before = emulationStatus(architectures, await readBinfmtEntries());
+  if (before.missing.length === 0) return `emulators already registered for ${before.ready.join(', ')}`;
+
+  const toInstall = before.missing.map((item) => item.architecture);
+  core.info(`Installing QEMU emulators for ${toInstall.join(', ')} (${before.missing.map((item) => item.why).join('; ')})`);
+  const install = await docker.run(['run', '--privileged', '--rm', qemuImage, '--install', toInstall.join(',')], { live: true });
+  const after = emulationStatus(architectures, await readBinfmtEntries());
+  if (after.missing.length > 0) {
+    const detail = after.missing.map((item) => `linux/${item.architecture}: ${item.why}`).join('; ');
+    const cause = install.exitCode === 0 ? '' : ` Installing with ${qemuImage} failed: ${install.stderr.trim().split('\n').slice(-3).join(' ')}`;
+    throw new ActionError(`cannot emulate ${detail}.${cause} Build only native platforms, or allow privileged containers so the emulator can be installed.`);
+  }
+  return `installed emulators for ${toInstall.join(', ')} with ${qemuImage}`;
+}

@@ -1,0 +1,305 @@
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { InputError } from './errors.js';
+import { normalizeRegistry, parseImageReference, type ImageReference } from './tags/reference.js';
+
+/**
+ * Every input the action reads, in action.yml order. A test checks this list against
+ * action.yml in both directions, so adding an input means adding it in both places.
+ */
+export const INPUT_NAMES = [
+  'tags',
+  'push',
+  'dry-run',
+  'registry-auth',
+  'context',
+  'file',
+  'platforms',
+  'build-args',
+  'target',
+  'labels',
+  'secrets',
+  'no-cache',
+  'pull',
+  'load',
+  'provenance',
+  'sbom',
+  'cache-from',
+  'cache-to',
+  'outputs',
+  'qemu-image',
+  'buildkit-image',
+] as const;
+
+export type InputName = (typeof INPUT_NAMES)[number];
+export type RawInputs = Readonly<Record<InputName, string>>;
+
+export type PushMode = 'auto' | 'true' | 'false';
+
+export interface Platform {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant?: string;
+  /** `os/arch[/variant]`, as buildx spells it. */
+  readonly name: string;
+}
+
+export interface RegistryLogin {
+  readonly registry: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface BuildSecret {
+  readonly id: string;
+  readonly value: string;
+}
+
+export interface Inputs {
+  readonly tags: readonly ImageReference[];
+  readonly push: PushMode;
+  readonly dryRun: boolean;
+  readonly registryAuth: readonly RegistryLogin[];
+  readonly context: string;
+  readonly file?: string;
+  readonly platforms: readonly Platform[];
+  readonly buildArgs: readonly string[];
+  readonly target?: string;
+  readonly labels: readonly string[];
+  readonly secrets: readonly BuildSecret[];
+  readonly noCache: boolean;
+  readonly pull: boolean;
+  readonly load: boolean;
+  readonly provenance?: string;
+  readonly sbom?: string;
+  readonly cacheFrom: readonly string[];
+  readonly cacheTo: readonly string[];
+  readonly outputs: readonly string[];
+  readonly qemuImage: string;
+  readonly buildkitImage: string;
+}
+
+// Pinned by digest: `binfmt:latest` has shipped segfaulting emulators before.
+export const DEFAULT_QEMU_IMAGE =
+  'docker.io/tonistiigi/binfmt:qemu-v10.2.3-68@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0';
+export const DEFAULT_BUILDKIT_IMAGE =
+  'docker.io/moby/buildkit:v0.33.1@sha256:cec9f139f45e93c5c69c60f8b07cfad9f43f4ef6b6a6cd917527fea5ff2e3dea';
+export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
+
+const KNOWN_ARCHITECTURES = new Set(['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64', 'mips64le', 'mips64', 'loong64']);
+const ARM_VARIANTS = new Set(['v5', 'v6', 'v7', 'v8']);
+const MAX_INPUT_LENGTH = 64 * 1024;
+
+/** Called with each secret value the moment it is known, before anything could print it. */
+export type MaskSecret = (secret: string) => void;
+
+/**
+ * Splits a list input the way docker's actions do: one item per line, and (unless
+ * `commas` is false) also comma-separated. Blank lines and `#` comment lines are skipped.
+ */
+export function splitList(text: string, { commas }: { commas: boolean }): string[] {
+  const lines = text.split(/\r?\n/).filter((line) => !line.trim().startsWith('#'));
+  const items = commas ? lines.flatMap((line) => line.split(',')) : lines;
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+export function parseBoolean(name: InputName, text: string, fallback: boolean): boolean {
+  const value = text.trim();
+  if (value === '') return fallback;
+  if (/^(true|True|TRUE)$/.test(value)) return true;
+  if (/^(false|False|FALSE)$/.test(value)) return false;
+  throw new InputError(name, `"${value}" is not a boolean (use true or false)`, 'true');
+}
+
+export function parsePushMode(text: string): PushMode {
+  const value = text.trim().toLowerCase() || 'auto';
+  if (value === 'auto' || value === 'true' || value === 'false') return value;
+  throw new InputError('push', `"${text.trim()}" is not one of auto, true, false`, 'auto');
+}
+
+export function parsePlatform(text: string): Platform {
+  const example = 'linux/amd64,linux/arm64';
+  const parts = text.split('/');
+  const [os, architecture, variant] = parts;
+  if (parts.length < 2 || parts.length > 3 || !os || !architecture) {
+    throw new InputError('platforms', `"${text}" is not of the form os/arch[/variant]`, example);
+  }
+  if (os !== 'linux') {
+    throw new InputError('platforms', `"${text}": only linux platforms can be built here, not "${os}"`, example);
+  }
+  if (!KNOWN_ARCHITECTURES.has(architecture)) {
+    throw new InputError(
+      'platforms',
+      `"${text}": unknown architecture "${architecture}" (known: ${[...KNOWN_ARCHITECTURES].join(', ')})`,
+      example,
+    );
+  }
+  if (variant !== undefined && !(architecture.startsWith('arm') && ARM_VARIANTS.has(variant))) {
+    throw new InputError('platforms', `"${text}": "${variant}" is not a variant of ${architecture}`, 'linux/arm/v7');
+  }
+  return { os, architecture, ...(variant ? { variant } : {}), name: text };
+}
+
+export function parsePlatforms(text: string): Platform[] {
+  const names = splitList(text || DEFAULT_PLATFORMS, { commas: true });
+  const unique = [...new Set(names)];
+  return unique.map(parsePlatform);
+}
+
+/** `registry-auth`: a YAML list of {registry, username, password}. Passwords are masked as soon as read. */
+export function parseRegistryAuth(text: string, mask: MaskSecret): RegistryLogin[] {
+  const example = '"- registry: ghcr.io\\n  username: ${{ github.actor }}\\n  password: ${{ secrets.GITHUB_TOKEN }}"';
+  if (text.trim() === '') return [];
+  let document: unknown;
+  try {
+    document = parseYaml(text, { prettyErrors: false });
+  } catch (error) {
+    // Never echo the YAML source: it holds passwords.
+    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    const code = error instanceof YAMLParseError ? ` (${error.code})` : '';
+    throw new InputError('registry-auth', `not valid YAML${where}${code}`, example);
+  }
+  if (!Array.isArray(document)) {
+    throw new InputError('registry-auth', 'must be a YAML list of entries with registry, username and password', example);
+  }
+  const logins = document.map((entry: unknown, index): RegistryLogin => {
+    const where = `entry ${index + 1}`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new InputError('registry-auth', `${where} is not a mapping of registry, username and password`, example);
+    }
+    const record = entry as Record<string, unknown>;
+    // Mask first: an error about a later field must not be the first place the password shows up.
+    if (typeof record.password === 'string' && record.password !== '') mask(record.password);
+    for (const key of Object.keys(record)) {
+      if (!['registry', 'username', 'password'].includes(key)) {
+        throw new InputError('registry-auth', `${where} has an unknown key "${key.slice(0, 40)}"`, example);
+      }
+    }
+    const field = (key: 'registry' | 'username' | 'password'): string => {
+      const value = record[key];
+      if (typeof value !== 'string' && typeof value !== 'number') {
+        throw new InputError('registry-auth', `${where} has no ${key} (or it is not a string)`, example);
+      }
+      const stringValue = String(value).trim();
+      if (stringValue === '') throw new InputError('registry-auth', `${where} has an empty ${key}`, example);
+      if (/[\r\n]/.test(stringValue)) throw new InputError('registry-auth', `${where}: ${key} contains a line break`, example);
+      return stringValue;
+    };
+    const registry = field('registry');
+    if (!/^[A-Za-z0-9.:[\]-]+(?:\/[A-Za-z0-9._/-]*)?$/.test(registry.replace(/^https?:\/\//, ''))) {
+      throw new InputError('registry-auth', `${where}: "${registry.slice(0, 100)}" is not a registry host`, example);
+    }
+    const username = field('username');
+    const password = field('password');
+    mask(password);
+    mask(Buffer.from(`${username}:${password}`).toString('base64'));
+    return { registry: normalizeRegistry(registry), username, password };
+  });
+  const seen = new Set<string>();
+  for (const login of logins) {
+    if (seen.has(login.registry)) {
+      throw new InputError('registry-auth', `registry "${login.registry}" is listed twice`, example);
+    }
+    seen.add(login.registry);
+  }
+  return logins;
+}
+
+const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
+const LABEL = /^[^=\s][^=]*=/;
+
+function parseKeyValueLines(name: InputName, text: string, pattern: RegExp, example: string): string[] {
+  const lines = splitList(text, { commas: false });
+  for (const line of lines) {
+    if (!pattern.test(line)) {
+      throw new InputError(name, `"${line.slice(0, 100)}" is not KEY=value`, example);
+    }
+  }
+  return lines;
+}
+
+/** `secrets`: `id=value` lines; values are masked at once and written to files later, never put in argv. */
+export function parseSecrets(text: string, mask: MaskSecret): BuildSecret[] {
+  const secrets = splitList(text, { commas: false }).map((line, index) => {
+    const equals = line.indexOf('=');
+    const id = equals > 0 ? line.slice(0, equals).trim() : '';
+    const value = equals > 0 ? line.slice(equals + 1) : '';
+    if (value !== '') mask(value);
+    if (!/^[A-Za-z0-9_.-]+$/.test(id) || value === '') {
+      throw new InputError('secrets', `line ${index + 1} is not id=value`, 'NPM_TOKEN=${{ secrets.NPM_TOKEN }}');
+    }
+    return { id, value };
+  });
+  return secrets;
+}
+
+function optional(text: string): string | undefined {
+  const value = text.trim();
+  return value === '' ? undefined : value;
+}
+
+function singleLine(name: InputName, text: string, example: string): string | undefined {
+  const value = optional(text);
+  if (value !== undefined && /[\r\n]/.test(value)) {
+    throw new InputError(name, 'must be a single line', example);
+  }
+  return value;
+}
+
+/**
+ * Parses and validates every input once. `mask` receives each secret before any
+ * other validation can fail, so no error message can carry one unmasked.
+ */
+export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
+  // Secrets first: everything after this point may print.
+  const registryAuth = parseRegistryAuth(raw['registry-auth'], mask);
+  const secrets = parseSecrets(raw.secrets, mask);
+
+  for (const name of INPUT_NAMES) {
+    if (raw[name].length > MAX_INPUT_LENGTH) {
+      throw new InputError(name, `is ${raw[name].length} characters long, more than the ${MAX_INPUT_LENGTH} allowed`, 'a shorter value');
+    }
+  }
+
+  const tagExample = 'ghcr.io/acme/app:1.2.3';
+  const tags = [...new Set(splitList(raw.tags, { commas: true }))].map((tag) => parseImageReference(tag, 'tags', tagExample));
+
+  const file = singleLine('file', raw.file, 'docker/Dockerfile');
+  const target = singleLine('target', raw.target, 'runtime');
+  if (target !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(target)) {
+    throw new InputError('target', `"${target.slice(0, 100)}" is not a build stage name`, 'runtime');
+  }
+
+  return {
+    tags,
+    push: parsePushMode(raw.push),
+    dryRun: parseBoolean('dry-run', raw['dry-run'], false),
+    registryAuth,
+    context: parseContext(raw.context),
+    ...(file === undefined ? {} : { file }),
+    platforms: parsePlatforms(raw.platforms),
+    buildArgs: parseKeyValueLines('build-args', raw['build-args'], BUILD_ARG, 'NODE_VERSION=20'),
+    ...(target === undefined ? {} : { target }),
+    labels: parseKeyValueLines('labels', raw.labels, LABEL, 'org.opencontainers.image.vendor=Acme'),
+    secrets,
+    noCache: parseBoolean('no-cache', raw['no-cache'], false),
+    pull: parseBoolean('pull', raw.pull, false),
+    load: parseBoolean('load', raw.load, false),
+    ...optionalField('provenance', singleLine('provenance', raw.provenance, 'mode=max')),
+    ...optionalField('sbom', singleLine('sbom', raw.sbom, 'true')),
+    cacheFrom: splitList(raw['cache-from'], { commas: false }),
+    cacheTo: splitList(raw['cache-to'], { commas: false }),
+    outputs: splitList(raw.outputs, { commas: false }),
+    qemuImage: singleLine('qemu-image', raw['qemu-image'], DEFAULT_QEMU_IMAGE) ?? DEFAULT_QEMU_IMAGE,
+    buildkitImage: singleLine('buildkit-image', raw['buildkit-image'], DEFAULT_BUILDKIT_IMAGE) ?? DEFAULT_BUILDKIT_IMAGE,
+  };
+}
+
+function parseContext(text: string): string {
+  const context = singleLine('context', text, '.') ?? '.';
+  if (context.startsWith('-')) throw new InputError('context', `"${context.slice(0, 100)}" looks like a command-line flag, not a folder`, './app');
+  return context;
+}
+
+function optionalField<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { checkBuildContext, runBuild, writeSecretFiles, type BuildResult } from './build.js';
+import { chooseBuilder, createBuilder, inspectEngine } from './buildx/builder.js';
+import { Docker } from './buildx/exec.js';
+import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
+import { verifyPush, type ManifestSummary } from './buildx/verify.js';
+import { readContext } from './context.js';
+import { errorMessage } from './errors.js';
+import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.js';
+import { PhaseError, Phases } from './phase.js';
+import { makePlan, type Plan } from './plan.js';
+import { createPrivateDockerConfig } from './registries/docker-config.js';
+import { providerNamed } from './registries/index.js';
+import { dockerLogin } from './registries/login.js';
+import { saveState } from './state.js';
+import { publish, type Report } from './summary.js';
+
+function readRawInputs(): RawInputs {
+  return Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name)])) as RawInputs;
+}
+
+/** The plan as users read it in the log and in dry-run output (no secrets: the plan holds none). */
+function describePlan(plan: Plan): string {
+  return JSON.stringify(
+    {
+      push: plan.push,
+      tags: plan.tags,
+      platforms: plan.platforms,
+      emulate: plan.emulate,
+      registries: plan.registries,
+      buildx: ['docker', ...plan.buildArgs],
+    },
+    null,
+    2,
+  );
+}
+
+async function run(): Promise<void> {
+  const phases = new Phases();
+  let report: Report = { dryRun: false, tags: [], platforms: [], pushed: false, digest: '', imageId: '', metadata: '', phases: phases.timings };
+  try {
+    const inputs: Inputs = await phases.run('inputs', () => parseInputs(readRawInputs(), (secret) => core.setSecret(secret)));
+    const context = await phases.run('context', () => readContext(process.env, (file) => readFileSync(file, 'utf8'), process.cwd(), os.tmpdir()));
+    const workDir = path.join(context.runnerTemp, `build-push-${randomUUID().slice(0, 8)}`);
+    const plan = await phases.run('plan', async () => {
+      const made = makePlan(inputs, context, { architecture: dockerArchitecture(process.arch), workDir });
+      core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
+      core.info(describePlan(made));
+      await checkBuildContext(inputs, process.cwd());
+      return made;
+    });
+    report = { ...report, dryRun: inputs.dryRun, tags: plan.tags, platforms: plan.platforms, pushDecision: plan.push, planText: describePlan(plan) };
+    if (inputs.dryRun) {
+      core.info('dry-run: stopping after the plan; no docker command was run.');
+      return;
+    }
+
+    const docker = await phases.run('setup', async () => {
+      await mkdirPrivate(workDir);
+      saveState({ workDir });
+      const registriesWithCredentials = plan.registries.filter((entry) => entry.provider).map((entry) => entry.registry);
+      const config = await createPrivateDockerConfig(workDir, process.env, registriesWithCredentials);
+      saveState({ dockerConfig: config.dir });
+      config.warnings.forEach((warning) => core.warning(warning));
+      await writeSecretFiles(inputs, plan.files);
+      return new Docker(config.dir);
+    });
+
+    await phases.run('login', async () => {
+      const loggedIn: string[] = [];
+      for (const entry of plan.registries) {
+        if (!entry.provider) {
+          core.info(`${entry.registry}: no credentials in this step; using whatever the runner's docker config has`);
+          continue;
+        }
+        const credential = await providerNamed(entry.provider).credential(entry.registry, inputs);
+        loggedIn.push(entry.registry);
+        saveState({ logins: loggedIn });
+        await dockerLogin(docker, credential);
+        core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
+      }
+    });
+
+    await phases.run('qemu', async () => core.info(await ensureEmulation(plan.emulate, inputs.qemuImage, docker)));
+
+    const builder = await phases.run('builder', async () => {
+      const engine = await inspectEngine(docker);
+      const choice = chooseBuilder(engine.builder, inputs.platforms, engine.containerdStore, dockerArchitecture(process.arch));
+      core.info(choice.reason);
+      if (choice.kind === 'current') return { name: undefined, description: choice.reason };
+      const name = `build-push-${randomUUID().slice(0, 8)}`;
+      saveState({ builder: name });
+      core.info(`Creating docker-container builder ${name} with ${inputs.buildkitImage}`);
+      await createBuilder(docker, name, inputs.buildkitImage);
+      return { name, description: `${name} (docker-container, created because ${choice.reason})` };
+    });
+    report = { ...report, builder: builder.description };
+
+    const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...plan.buildArgs.slice(2)] : [...plan.buildArgs];
+    const build: BuildResult = await phases.run('build', () => runBuild(docker, args, plan.files));
+    report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
+
+    if (plan.push.push) {
+      const pushed: ManifestSummary = await phases.run('verify', () => verifyPush(docker, plan.tags, build.digest, plan.platforms));
+      report = { ...report, pushed: true, digest: build.digest || pushed.digest, attestations: pushed.attestations };
+      core.info(`Verified ${plan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
+    }
+  } catch (error) {
+    const message = error instanceof PhaseError ? error.message : errorMessage(error);
+    report = { ...report, pushed: false, failure: message };
+    if (error instanceof PhaseError && !error.expected && error.cause instanceof Error && error.cause.stack) core.debug(error.cause.stack);
+    core.setFailed(message);
+  } finally {
+    await publish(report);
+    core.info(
+      report.failure
+        ? `build-push failed: ${report.failure.split('\n')[0]}`
+        : `build-push: ${report.dryRun ? 'dry run' : report.pushed ? `pushed ${report.digest}` : `built, not pushed (${report.pushDecision?.reason})`}`,
+    );
+  }
+}
+
+function mkdirPrivate(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => mkdir(dir, { recursive: true, mode: 0o700 }, (error) => (error ? reject(error) : resolve())));
+}
+
+void run();

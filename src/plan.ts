@@ -1,0 +1,48 @@
+import { architecturesNeedingEmulation } from './buildx/qemu.js';
+import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx/args.js';
+import type { Context } from './context.js';
+import { InputError } from './errors.js';
+import type { Inputs } from './inputs.js';
+import { decidePush, type PushDecision } from './push-decision.js';
+import { planRegistries, type RegistryPlan } from './registries/index.js';
+
+/** Facts about the machine the plan is made for. */
+export interface Host {
+  /** Docker architecture of this runner, e.g. amd64. */
+  readonly architecture: string;
+  /** A folder private to this run, for the metadata file, secrets and the docker config. */
+  readonly workDir: string;
+}
+
+/** Everything the action will do, decided before anything is done. `dry-run` prints this. */
+export interface Plan {
+  readonly push: PushDecision;
+  readonly tags: readonly string[];
+  readonly platforms: readonly string[];
+  /** Architectures that need QEMU on this host. */
+  readonly emulate: readonly string[];
+  readonly registries: readonly RegistryPlan[];
+  readonly files: BuildFiles;
+  /** `docker buildx build` argv (without `--builder`, which is only known once the builder phase ran). */
+  readonly buildArgs: readonly string[];
+  readonly workDir: string;
+}
+
+export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
+  const push = decidePush(inputs.push, context.eventName, inputs.tags.length > 0);
+  if (push.push && inputs.tags.length === 0) {
+    throw new InputError('tags', 'is empty, but push is true: there is nothing to push to', 'ghcr.io/acme/app:latest');
+  }
+  const files = buildFiles(host.workDir, inputs);
+  const pushRegistries = push.push ? [...new Set(inputs.tags.map((tag) => tag.registry))] : [];
+  return {
+    push,
+    tags: inputs.tags.map((tag) => tag.full),
+    platforms: inputs.platforms.map((platform) => platform.name),
+    emulate: architecturesNeedingEmulation(inputs.platforms, host.architecture),
+    registries: planRegistries(inputs, pushRegistries),
+    files,
+    buildArgs: buildxBuildArgs(inputs, push.push, files),
+    workDir: host.workDir,
+  };
+}

@@ -1,0 +1,31 @@
+import { rm } from 'node:fs/promises';
+import * as core from '@actions/core';
+import { Docker, lastLines } from './buildx/exec.js';
+import { errorMessage } from './errors.js';
+import { dockerLogout } from './registries/login.js';
+import { loadState } from './state.js';
+
+/** Undoes what main recorded in state. Only warns: cleanup must never fail a job. */
+async function post(): Promise<void> {
+  const state = loadState();
+  if (!state.workDir) {
+    core.info('Nothing to clean up: the main step set nothing up.');
+    return;
+  }
+  const docker = new Docker(state.dockerConfig);
+  for (const registry of state.logins ?? []) {
+    const problem = await dockerLogout(docker, registry).catch(errorMessage);
+    if (problem) core.warning(`logout from ${registry}: ${problem}`);
+    else core.info(`Logged out of ${registry}`);
+  }
+  if (state.builder) {
+    const result = await docker.run(['buildx', 'rm', '--force', state.builder]).catch((error: unknown) => ({ exitCode: 1, stderr: errorMessage(error), stdout: '' }));
+    if (result.exitCode !== 0) core.warning(`removing builder ${state.builder}: ${lastLines(result.stderr, 2)}`);
+    else core.info(`Removed builder ${state.builder}`);
+  }
+  // The private docker config (credentials included), metadata and secret files go with it.
+  await rm(state.workDir, { recursive: true, force: true }).catch((error: unknown) => core.warning(`removing ${state.workDir}: ${errorMessage(error)}`));
+  core.info(`Removed ${state.workDir}`);
+}
+
+post().catch((error: unknown) => core.warning(`cleanup: ${errorMessage(error)}`));

@@ -1,0 +1,60 @@
+import { copyFile, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Env } from '../context.js';
+
+/** The docker config folder the user's own docker commands use. */
+export function userDockerConfigDir(env: Env): string {
+  return env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
+}
+
+/**
+ * The seeded config.json for our private folder: the user's config minus any
+ * credential store for the registries we log in to, so our passwords land in this
+ * folder (deleted by the post step) and never in a keychain or helper that outlives the job.
+ */
+export function seedConfig(userConfig: Record<string, unknown>, ourRegistries: readonly string[]): { config: Record<string, unknown>; warnings: string[] } {
+  const config: Record<string, unknown> = { ...userConfig };
+  const warnings: string[] = [];
+  if (ourRegistries.length > 0 && typeof config.credsStore === 'string' && config.credsStore !== '') {
+    warnings.push(`the docker credential store "${config.credsStore}" is not used inside this step, so the credentials it logs in with stay in a folder deleted after the job`);
+    delete config.credsStore;
+  }
+  if (typeof config.credHelpers === 'object' && config.credHelpers !== null) {
+    const helpers = { ...(config.credHelpers as Record<string, unknown>) };
+    for (const registry of ourRegistries) delete helpers[registry];
+    config.credHelpers = helpers;
+  }
+  return { config, warnings };
+}
+
+/**
+ * Creates a job-private DOCKER_CONFIG under `parent`: config.json copied from the user's
+ * (so earlier logins keep working), every other entry (cli-plugins, buildx, contexts)
+ * linked, so buildx and its builders stay usable.
+ */
+export async function createPrivateDockerConfig(parent: string, env: Env, ourRegistries: readonly string[]): Promise<{ dir: string; warnings: string[] }> {
+  const dir = path.join(parent, 'docker-config');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const userDir = userDockerConfigDir(env);
+  let userConfig: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path.join(userDir, 'config.json'), 'utf8'));
+    if (typeof parsed === 'object' && parsed !== null) userConfig = parsed as Record<string, unknown>;
+  } catch {
+    // No user config (or unreadable): start empty.
+  }
+  const { config, warnings } = seedConfig(userConfig, ourRegistries);
+  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+
+  const entries = await readdir(userDir).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (entry === 'config.json') continue;
+    const source = path.join(userDir, entry);
+    const stat = await lstat(source).catch(() => undefined);
+    if (!stat) continue;
+    if (stat.isDirectory() || stat.isSymbolicLink()) await symlink(source, path.join(dir, entry));
+    else await copyFile(source, path.join(dir, entry));
+  }
+  return { dir, warnings };
+}
