@@ -151,7 +151,7 @@ export function parseRegistryAuth(text: string, mask: MaskSecret): RegistryLogin
   if (text.trim() === '') return [];
   let document: unknown;
   try {
-    document = parseYaml(text, { prettyErrors: false });
+    document = parseYaml(text);
   } catch (error) {
     // Never echo the YAML source: it holds passwords.
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';

@@ -70,6 +70,10 @@ async function run(): Promise<void> {
       return new Docker(config.dir);
     });
 
+    // Asking the engine what it can do takes a while; it runs while we log in and check QEMU.
+    const engineProbe = inspectEngine(docker, docker.configDir, process.env);
+    engineProbe.catch(() => undefined);
+
     await phases.run('login', async () => {
       const loggedIn: string[] = [];
       for (const entry of plan.registries) {
@@ -88,7 +92,7 @@ async function run(): Promise<void> {
     await phases.run('qemu', async () => core.info(await ensureEmulation(plan.emulate, inputs.qemuImage, docker)));
 
     const builder = await phases.run('builder', async () => {
-      const engine = await inspectEngine(docker);
+      const engine = await engineProbe;
       const choice = chooseBuilder(engine.builder, inputs.platforms, engine.containerdStore, dockerArchitecture(process.arch));
       core.info(choice.reason);
       if (choice.kind === 'current') return { name: undefined, description: choice.reason };

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { Docker, lastLines } from './buildx/exec.js';
 import { errorMessage } from './errors.js';
+import { userDockerConfigDir } from './registries/docker-config.js';
 import { dockerLogout } from './registries/login.js';
 import { loadState } from './state.js';
 
@@ -12,7 +13,8 @@ async function post(): Promise<void> {
     core.info('Nothing to clean up: the main step set nothing up.');
     return;
   }
-  const docker = new Docker(state.dockerConfig);
+  // Builders live in the buildx folder shared with the user's config, so removal works either way.
+  const docker = new Docker(state.dockerConfig ?? userDockerConfigDir(process.env));
   for (const registry of state.logins ?? []) {
     const problem = await dockerLogout(docker, registry).catch(errorMessage);
     if (problem) core.warning(`logout from ${registry}: ${problem}`);

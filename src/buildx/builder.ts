@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Env } from '../context.js';
 import { ActionError } from '../errors.js';
 import type { Platform } from '../inputs.js';
 import type { Docker } from './exec.js';
@@ -62,18 +65,43 @@ export function chooseBuilder(current: BuilderInfo, platforms: readonly Platform
   return { kind: 'create', reason: `builder "${current.name}" (${current.driver} driver) lacks ${unsupported.map((platform) => platform.name).join(', ')}` };
 }
 
-export async function inspectEngine(docker: Docker): Promise<{ builder: BuilderInfo; containerdStore: boolean }> {
+/**
+ * The builder buildx will use, from `BUILDX_BUILDER` or buildx's own `buildx/current`
+ * record: '' means the docker context's default builder (docker driver), undefined
+ * means we cannot tell without asking buildx.
+ */
+export function selectedBuilder(currentFile: string | undefined, env: Env): string | undefined {
+  if (env.BUILDX_BUILDER) return env.BUILDX_BUILDER;
+  if (currentFile === undefined) return '';
+  try {
+    const current = JSON.parse(currentFile) as { Name?: unknown };
+    return typeof current.Name === 'string' ? current.Name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const DEFAULT_BUILDER: BuilderInfo = { name: 'default', driver: 'docker', platforms: [] };
+
+/**
+ * What the engine and the current builder can do. `docker buildx inspect` costs a
+ * buildx start (~150 ms), so it is skipped when the default docker-driver builder is
+ * selected: then `docker info` alone decides.
+ */
+export async function inspectEngine(docker: Docker, dockerConfigDir: string, env: Env): Promise<{ builder: BuilderInfo; containerdStore: boolean }> {
+  const currentFile = await readFile(path.join(dockerConfigDir, 'buildx', 'current'), 'utf8').catch(() => undefined);
+  const selected = selectedBuilder(currentFile, env);
   const [inspect, info] = await Promise.all([
-    docker.run(['buildx', 'inspect']),
+    selected === '' ? undefined : docker.run(['buildx', 'inspect']),
     docker.run(['info', '--format', '{{json .DriverStatus}}']),
   ]);
   if (info.exitCode !== 0) {
     throw new ActionError(`the Docker engine does not answer (docker info: ${info.stderr.trim().split('\n').pop() ?? ''}). Is the Docker daemon running on this runner?`);
   }
-  if (inspect.exitCode !== 0) {
+  if (inspect && inspect.exitCode !== 0) {
     throw new ActionError(`docker buildx is not usable (${inspect.stderr.trim().split('\n').pop() ?? ''}). Install the buildx plugin on the runner.`);
   }
-  return { builder: parseBuilderInspect(inspect.stdout), containerdStore: usesContainerdStore(info.stdout) };
+  return { builder: inspect ? parseBuilderInspect(inspect.stdout) : DEFAULT_BUILDER, containerdStore: usesContainerdStore(info.stdout) };
 }
 
 export async function createBuilder(docker: Docker, name: string, buildkitImage: string): Promise<void> {

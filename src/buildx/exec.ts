@@ -23,12 +23,12 @@ export interface DockerRunOptions {
  */
 export class Docker {
   constructor(
-    private readonly configDir: string | undefined,
+    readonly configDir: string,
     private readonly command = 'docker',
   ) {}
 
   env(): NodeJS.ProcessEnv {
-    return this.configDir ? { ...process.env, DOCKER_CONFIG: this.configDir } : { ...process.env };
+    return { ...process.env, DOCKER_CONFIG: this.configDir };
   }
 
   run(args: readonly string[], options: DockerRunOptions = {}): Promise<DockerResult> {

@@ -1,0 +1,240 @@
+// End to end: the bundled action (dist/) run by the runner emulator on the declared
+// Node version, against the real Docker engine, buildx, QEMU and registry that
+// test/e2e/setup-engine.sh provides. Assertions read the registry over its HTTP API.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
+import { docker, EARLIER_LOGIN, indexPlatforms, loadEngineEnv, registryManifest, runnerHome, testDockerConfig } from './engine.mjs';
+// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
+import { listFiles, REPO_ROOT, runAction } from './runner.mjs';
+
+interface Engine {
+  registry: string;
+  username: string;
+  password: string;
+  baseImage: string;
+}
+
+interface StepResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  log: string;
+}
+
+interface Run {
+  main: StepResult;
+  post?: StepResult;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  summary: string;
+  root: string;
+  runnerTemp: string;
+  succeeded: boolean;
+}
+
+let engine: Engine;
+let home: string;
+const fixtures = path.join(REPO_ROOT, 'test', 'fixtures');
+const event = (name: string): unknown => JSON.parse(readFileSync(path.join(fixtures, 'events', `${name}.json`), 'utf8'));
+const unique = (): string => randomUUID().slice(0, 8);
+
+function registryAuth(password = engine.password): string {
+  return `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${password}\n`;
+}
+
+function appInputs(tags: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    tags,
+    context: 'example/app',
+    'build-args': `BASE_IMAGE=${engine.baseImage}`,
+    'registry-auth': registryAuth(),
+    ...extra,
+  };
+}
+
+async function run(options: Record<string, unknown>): Promise<Run> {
+  return (await runAction({ home, ...options })) as Run;
+}
+
+/** Fails if a secret (raw or base64, alone or as user:password) appears anywhere the action wrote or printed. */
+function expectNoSecretLeak(result: Run, secrets: string[]): void {
+  const forms = secrets.flatMap((secret) => [secret, Buffer.from(secret).toString('base64'), Buffer.from(`${engine.username}:${secret}`).toString('base64')]);
+  // The runner swallows ::add-mask:: commands; everything else would be shown.
+  const printed = [result.main, result.post]
+    .filter((step): step is StepResult => step !== undefined)
+    .flatMap((step) => [step.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n'), step.stderr]);
+  const written = [...listFiles(result.root), ...listFiles(home)].map((file: string) => ({ file, text: readFileSync(file, 'latin1') }));
+  for (const form of forms) {
+    for (const text of printed) expect(text.includes(form), `a secret form was printed`).toBe(false);
+    for (const { file, text } of written) expect(text.includes(form), `a secret form is in ${file}`).toBe(false);
+    expect(JSON.stringify(result.outputs).includes(form)).toBe(false);
+    expect(result.summary.includes(form)).toBe(false);
+  }
+}
+
+function failureMessage(result: Run): string {
+  return result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+}
+
+beforeAll(() => {
+  engine = loadEngineEnv() as Engine;
+  home = runnerHome();
+});
+
+describe('push event', () => {
+  const name = `e2e/app-${unique()}`;
+  let result: Run;
+
+  beforeAll(async () => {
+    result = await run({ eventName: 'push', payload: event('push'), inputs: appInputs(`${engine.registry}/${name}:1.0.0,${engine.registry}/${name}:latest`) });
+  });
+
+  it('succeeds and reports a verified push', () => {
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(result.outputs.pushed).toBe('true');
+    expect(result.outputs.platforms).toBe('linux/amd64,linux/arm64');
+    expect(result.outputs.tags).toBe(`${engine.registry}/${name}:1.0.0\n${engine.registry}/${name}:latest`);
+  });
+
+  it('pushed an index with both platforms under every tag, with the digest the action reported', async () => {
+    for (const tag of ['1.0.0', 'latest']) {
+      const manifest = await registryManifest(engine, name, tag);
+      expect(manifest.status).toBe(200);
+      expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(manifest.digest).toBe(result.outputs.digest);
+    }
+    expect(result.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(JSON.parse(result.outputs.metadata ?? '{}')['containerimage.digest']).toBe(result.outputs.digest);
+  });
+
+  it('built the arm64 image under emulation: it prints aarch64', () => {
+    const config = testDockerConfig(engine);
+    const ref = `${engine.registry}/${name}:1.0.0`;
+    const arm = docker(['run', '--rm', '--pull', 'always', '--platform', 'linux/arm64', ref, 'cat', '/arch'], config);
+    expect(arm.stderr).not.toMatch(/exec format error/);
+    expect(arm.stdout.trim()).toBe('aarch64');
+    const amd = docker(['run', '--rm', '--pull', 'always', '--platform', 'linux/amd64', ref, 'cat', '/arch'], config);
+    expect(amd.stdout.trim()).toBe('x86_64');
+    docker(['image', 'rm', ref], config);
+  });
+
+  it('writes a summary with tags, digest, platforms and the push reason', () => {
+    expect(result.summary).toContain(`${engine.registry}/${name}:1.0.0`);
+    expect(result.summary).toContain(result.outputs.digest);
+    expect(result.summary).toContain('linux/amd64, linux/arm64');
+    expect(result.summary).toMatch(/Pushed \| yes \(event push pushes/);
+    for (const phase of ['inputs', 'login', 'qemu', 'builder', 'build', 'verify']) expect(result.summary).toMatch(new RegExp(`\\| ${phase} \\| [0-9.]+ m?s \\| ok \\|`));
+  });
+
+  it('logs each phase in a group', () => {
+    for (const phase of ['inputs', 'context', 'plan', 'login', 'qemu', 'builder', 'build', 'verify']) expect(result.main.stdout).toContain(`::group::${phase}\n`);
+  });
+
+  it('leaves no credential behind after the post step, and keeps the user config as it was', () => {
+    expect(result.post?.exitCode).toBe(0);
+    expect(result.post?.log).toContain(`Logged out of ${engine.registry}`);
+    const leftovers = readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'));
+    expect(leftovers).toEqual([]);
+    const userConfig = JSON.parse(readFileSync(path.join(home, '.docker', 'config.json'), 'utf8'));
+    expect(Object.keys(userConfig.auths)).toEqual([EARLIER_LOGIN.registry]);
+    expectNoSecretLeak(result, [engine.password]);
+  });
+});
+
+describe('pull_request event', () => {
+  const name = `e2e/pr-${unique()}`;
+  let result: Run;
+
+  beforeAll(async () => {
+    result = await run({ eventName: 'pull_request', ref: 'refs/pull/7/merge', payload: event('pull_request'), inputs: appInputs(`${engine.registry}/${name}:pr-7`) });
+  });
+
+  it('builds both platforms but pushes nothing, and says why', async () => {
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(result.outputs.pushed).toBe('false');
+    expect(result.main.log).toContain('[command]docker buildx build');
+    expect(result.main.log).not.toMatch(/--push/);
+    expect(result.summary).toContain('no: event pull_request does not push');
+    expect((await registryManifest(engine, name, 'pr-7')).status).toBe(404);
+    expectNoSecretLeak(result, [engine.password]);
+  });
+});
+
+describe('dry-run', () => {
+  it('prints the plan and writes outputs without starting any docker process', async () => {
+    // A `docker` first on PATH that records every call: it must never be called.
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'fake-docker-'));
+    const marker = path.join(bin, 'called');
+    writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\necho "$@" >> ${marker}\nexit 1\n`);
+    chmodSync(path.join(bin, 'docker'), 0o755);
+    const tag = `${engine.registry}/e2e/dry-${unique()}:1`;
+    const result = await run({ eventName: 'push', payload: event('push'), path: `${bin}:${process.env.PATH}`, inputs: appInputs(tag, { 'dry-run': 'true' }) });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(result.outputs.pushed).toBe('false');
+    expect(result.outputs.tags).toBe(tag);
+    const plan = JSON.parse(result.outputs.plan ?? '{}');
+    expect(plan.push).toEqual({ push: true, reason: 'event push pushes (push: auto)' });
+    expect(plan.buildx).toEqual(expect.arrayContaining(['docker', 'buildx', 'build', '--push', '--tag', tag, 'example/app']));
+    expect(result.summary).toContain('dry run');
+    expect((await registryManifest(engine, tag.split('/').slice(1).join('/').split(':')[0], '1')).status).toBe(404);
+    expect(result.post?.log).toContain('Nothing to clean up');
+  });
+});
+
+describe('failures fail the step with one clear message', () => {
+  const cases: { title: string; inputs: () => Record<string, string>; expected: () => RegExp }[] = [
+    {
+      title: 'a Dockerfile error',
+      inputs: () => appInputs(`${engine.registry}/e2e/broken-${unique()}:1`, { context: 'test/fixtures/broken-app' }),
+      expected: () => /build: docker buildx build failed[\s\S]*exit code: 3/,
+    },
+    {
+      title: 'a wrong password',
+      inputs: () => appInputs(`${engine.registry}/e2e/badpass-${unique()}:1`, { 'registry-auth': registryAuth('definitely-wrong-password') }),
+      expected: () => new RegExp(`login: login to ${engine.registry} as ci \\(from registry-auth\\) was refused`),
+    },
+    {
+      title: 'an unknown platform',
+      inputs: () => appInputs(`${engine.registry}/e2e/plat-${unique()}:1`, { platforms: 'linux/amd64,linux/sparc' }),
+      expected: () => /inputs: input "platforms": "linux\/sparc": unknown architecture "sparc".*Example of a valid value: linux\/amd64,linux\/arm64/,
+    },
+    {
+      title: 'a missing context folder',
+      inputs: () => appInputs(`${engine.registry}/e2e/ctx-${unique()}:1`, { context: 'no/such/folder' }),
+      expected: () => /plan: input "context": the folder "no\/such\/folder" does not exist/,
+    },
+  ];
+
+  for (const testCase of cases) {
+    it(testCase.title, async () => {
+      const inputs = testCase.inputs();
+      const result = await run({ eventName: 'push', payload: event('push'), inputs });
+      expect(result.main.exitCode).toBe(1);
+      expect(failureMessage(result)).toMatch(testCase.expected());
+      expect(failureMessage(result)).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
+      expect(result.outputs.pushed).toBe('false');
+      const [repository, tag] = (inputs.tags ?? '').slice(engine.registry.length + 1).split(':');
+      expect((await registryManifest(engine, repository, tag)).status).toBe(404);
+      expect(result.post?.exitCode).toBe(0);
+      expect(readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'))).toEqual([]);
+      expectNoSecretLeak(result, [engine.password, 'definitely-wrong-password']);
+    });
+  }
+});
+
+describe('post step', () => {
+  it('has nothing to do when main stopped before setting anything up', async () => {
+    const result = await run({ eventName: 'push', payload: event('push'), inputs: appInputs('Not A Valid Tag') });
+    expect(result.main.exitCode).toBe(1);
+    expect(failureMessage(result)).toMatch(/input "tags"/);
+    expect(result.post?.exitCode).toBe(0);
+    expect(result.post?.log).toContain('Nothing to clean up');
+  });
+});
+
+

@@ -1,0 +1,91 @@
+// Access to the real engine and registry that test/e2e/setup-engine.sh started, for
+// tests, the demo and the benchmark. Everything talks to 127.0.0.1 only.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const E2E_HOME = process.env.E2E_HOME || process.env.BUILD_PUSH_E2E_HOME || '/opt/build-push-e2e';
+
+/** Loads the env file the set-up script wrote (so tests work without `source`). */
+export function loadEngineEnv() {
+  const file = path.join(E2E_HOME, 'env');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run test/e2e/setup-engine.sh first`);
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match && !process.env[match[1]]) process.env[match[1]] = match[2].replace(/^"(.*)"$/, '$1');
+  }
+  const password = readFileSync(process.env.E2E_REGISTRY_PASSWORD_FILE, 'utf8').trim();
+  return {
+    registry: process.env.E2E_REGISTRY,
+    username: process.env.E2E_REGISTRY_USER,
+    password,
+    baseImage: process.env.E2E_BASE_IMAGE,
+    node24: process.env.E2E_NODE24,
+  };
+}
+
+const INDEX_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** Reads a manifest straight from the registry's HTTP API (not through the action or docker). */
+export async function registryManifest(engine, repository, reference) {
+  const response = await fetch(`http://${engine.registry}/v2/${repository}/manifests/${reference}`, {
+    headers: {
+      Accept: INDEX_TYPES,
+      Authorization: `Basic ${Buffer.from(`${engine.username}:${engine.password}`).toString('base64')}`,
+    },
+  });
+  const body = await response.text();
+  return {
+    status: response.status,
+    digest: response.headers.get('docker-content-digest'),
+    json: response.status === 200 ? JSON.parse(body) : undefined,
+  };
+}
+
+/** Platforms (os/arch) of the images in an index, without attestation manifests. */
+export function indexPlatforms(index) {
+  return (index.manifests ?? [])
+    .filter((entry) => entry.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest')
+    .map((entry) => [entry.platform.os, entry.platform.architecture, entry.platform.variant].filter(Boolean).join('/'))
+    .sort();
+}
+
+/** A docker config folder of the test's own, logged in to the registry (for pulls in assertions). */
+export function testDockerConfig(engine) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'test-docker-config-'));
+  const plugins = path.join(os.homedir(), '.docker', 'cli-plugins');
+  if (existsSync(plugins)) symlinkSync(plugins, path.join(dir, 'cli-plugins'));
+  execFileSync('docker', ['login', engine.registry, '--username', engine.username, '--password-stdin'], {
+    input: engine.password,
+    env: { ...process.env, DOCKER_CONFIG: dir },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  return dir;
+}
+
+/** Runs `docker` with the given config folder; returns status and output. */
+export function docker(args, configDir) {
+  const result = spawnSync('docker', args, { env: { ...process.env, ...(configDir ? { DOCKER_CONFIG: configDir } : {}) }, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+/** A login some earlier workflow step left in the user's docker config. */
+export const EARLIER_LOGIN = { registry: 'earlier.example.test:5000', auth: Buffer.from('earlier:not-a-real-secret').toString('base64') };
+
+/** A fake HOME like a runner's: ~/.docker with the buildx plugin and an earlier, unrelated login. */
+export function runnerHome() {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'runner-home-'));
+  mkdirSync(path.join(home, '.docker'));
+  const plugins = path.join(os.homedir(), '.docker', 'cli-plugins');
+  if (existsSync(plugins)) symlinkSync(plugins, path.join(home, '.docker', 'cli-plugins'));
+  const buildx = path.join(os.homedir(), '.docker', 'buildx');
+  if (existsSync(buildx)) symlinkSync(buildx, path.join(home, '.docker', 'buildx'));
+  writeFileSync(path.join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [EARLIER_LOGIN.registry]: { auth: EARLIER_LOGIN.auth } } }, null, 2));
+  return home;
+}
