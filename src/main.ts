@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { checkBuildContext, runBuild, writeSecretFiles, type BuildResult } from './build.js';
 import { chooseBuilder, createBuilder, inspectEngine } from './buildx/builder.js';
 import { Docker } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
-import { verifyPush, type ManifestSummary } from './buildx/verify.js';
+import { manifestReader, verifyPush, type ManifestSummary } from './buildx/verify.js';
+import type { BasicCredential } from './registries/client.js';
 import { readContext } from './context.js';
 import { errorMessage } from './errors.js';
 import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.js';
@@ -74,19 +75,22 @@ async function run(): Promise<void> {
     const engineProbe = inspectEngine(docker, docker.configDir, process.env);
     engineProbe.catch(() => undefined);
 
+    const credentials = new Map<string, BasicCredential>();
     await phases.run('login', async () => {
-      const loggedIn: string[] = [];
-      for (const entry of plan.registries) {
-        if (!entry.provider) {
-          core.info(`${entry.registry}: no credentials in this step; using whatever the runner's docker config has`);
-          continue;
-        }
-        const credential = await providerNamed(entry.provider).credential(entry.registry, inputs);
-        loggedIn.push(entry.registry);
-        saveState({ logins: loggedIn });
-        await dockerLogin(docker, credential);
-        core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
+      const toLogIn = plan.registries.filter((entry) => entry.provider);
+      for (const entry of plan.registries.filter((candidate) => !candidate.provider)) {
+        core.info(`${entry.registry}: no credentials in this step; using whatever the runner's docker config has`);
       }
+      // Recorded before logging in, so post cleans up after a login that fails half-way.
+      saveState({ logins: toLogIn.map((entry) => entry.registry) });
+      await Promise.all(
+        toLogIn.map(async (entry) => {
+          const credential = await providerNamed(entry.provider ?? '').credential(entry.registry, inputs);
+          await dockerLogin(docker, credential);
+          credentials.set(entry.registry, credential);
+          core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
+        }),
+      );
     });
 
     await phases.run('qemu', async () => core.info(await ensureEmulation(plan.emulate, inputs.qemuImage, docker)));
@@ -109,7 +113,7 @@ async function run(): Promise<void> {
     report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
 
     if (plan.push.push) {
-      const pushed: ManifestSummary = await phases.run('verify', () => verifyPush(docker, plan.tags, build.digest, plan.platforms));
+      const pushed: ManifestSummary = await phases.run('verify', () => verifyPush(manifestReader(docker, credentials), inputs.tags, build.digest, plan.platforms));
       report = { ...report, pushed: true, digest: build.digest || pushed.digest, attestations: pushed.attestations };
       core.info(`Verified ${plan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
     }
@@ -119,7 +123,7 @@ async function run(): Promise<void> {
     if (error instanceof PhaseError && !error.expected && error.cause instanceof Error && error.cause.stack) core.debug(error.cause.stack);
     core.setFailed(message);
   } finally {
-    await publish(report);
+    publish(report);
     core.info(
       report.failure
         ? `build-push failed: ${report.failure.split('\n')[0]}`

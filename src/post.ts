@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { Docker, lastLines } from './buildx/exec.js';
 import { errorMessage } from './errors.js';
 import { userDockerConfigDir } from './registries/docker-config.js';
-import { dockerLogout } from './registries/login.js';
+import { forgetCredentials } from './registries/login.js';
 import { loadState } from './state.js';
 
 /** Undoes what main recorded in state. Only warns: cleanup must never fail a job. */
@@ -14,12 +14,16 @@ async function post(): Promise<void> {
     return;
   }
   // Builders live in the buildx folder shared with the user's config, so removal works either way.
-  const docker = new Docker(state.dockerConfig ?? userDockerConfigDir(process.env));
-  for (const registry of state.logins ?? []) {
-    const problem = await dockerLogout(docker, registry).catch(errorMessage);
-    if (problem) core.warning(`logout from ${registry}: ${problem}`);
-    else core.info(`Logged out of ${registry}`);
+  if (state.dockerConfig && state.logins?.length) {
+    try {
+      const forgotten = await forgetCredentials(state.dockerConfig, state.logins);
+      core.info(`Logged out of ${forgotten.join(', ') || 'nothing (no credential was stored)'}`);
+    } catch (error) {
+      core.warning(`logout: ${errorMessage(error)} (the folder holding the credentials is removed below anyway)`);
+    }
   }
+  // Builders live in the buildx folder shared with the user's config, so removal works either way.
+  const docker = new Docker(state.dockerConfig ?? userDockerConfigDir(process.env));
   if (state.builder) {
     const result = await docker.run(['buildx', 'rm', '--force', state.builder]).catch((error: unknown) => ({ exitCode: 1, stderr: errorMessage(error), stdout: '' }));
     if (result.exitCode !== 0) core.warning(`removing builder ${state.builder}: ${lastLines(result.stderr, 2)}`);

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './runner.js';
 
 /**
  * What main leaves for post (through GITHUB_STATE). Each key is saved the moment the

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './runner.js';
 
 export interface PhaseTiming {
   readonly name: string;
@@ -92,10 +92,10 @@ export function formatDuration(milliseconds: number): string {
 }
 
 /** Writes outputs and the job summary. Never throws: a summary problem must not hide the real result. */
-export async function publish(report: Report): Promise<void> {
+export function publish(report: Report): void {
   for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
   try {
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(report)).write();
+    if (process.env.GITHUB_STEP_SUMMARY) core.appendSummary(renderSummary(report));
   } catch (error) {
     core.warning(`could not write the job summary: ${String(error)}`);
   }

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ActionError } from '../errors.js';
+import { ActionError, errorMessage } from '../errors.js';
+import type { BasicCredential } from '../registries/client.js';
+import { RegistryClient } from '../registries/client.js';
+import type { ImageReference } from '../tags/reference.js';
 import type { Docker } from './exec.js';
 import { lastLines } from './exec.js';
 
@@ -17,14 +20,10 @@ interface IndexEntry {
   readonly annotations?: Record<string, string>;
 }
 
-/**
- * Reads a manifest or index exactly as the registry served it. Its digest is the sha256
- * of those bytes; buildx prints them with one trailing newline.
- */
+/** Reads a manifest or index exactly as the registry served it; its digest is the sha256 of those bytes. */
 export function summarizeManifest(raw: string, singlePlatform?: string): ManifestSummary {
-  const bytes = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
-  const digest = `sha256:${createHash('sha256').update(bytes, 'utf8').digest('hex')}`;
-  const document = JSON.parse(bytes) as { mediaType?: string; manifests?: IndexEntry[] };
+  const digest = `sha256:${createHash('sha256').update(raw, 'utf8').digest('hex')}`;
+  const document = JSON.parse(raw) as { mediaType?: string; manifests?: IndexEntry[] };
   const mediaType = document.mediaType ?? '';
   if (!Array.isArray(document.manifests)) {
     return { digest, mediaType, platforms: singlePlatform ? [singlePlatform] : [], attestations: 0 };
@@ -39,32 +38,45 @@ export function summarizeManifest(raw: string, singlePlatform?: string): Manifes
 /** Problems with what a tag points to, compared to what was built. Empty means verified. */
 export function verificationProblems(tag: string, pushed: ManifestSummary, expectedDigest: string, expectedPlatforms: readonly string[]): string[] {
   const problems: string[] = [];
-  if (expectedDigest && pushed.digest !== expectedDigest) {
-    problems.push(`${tag} points to ${pushed.digest}, not the built ${expectedDigest}`);
-  }
+  if (!expectedDigest) problems.push(`buildx reported no digest for the build, so ${tag} cannot be matched to it`);
+  else if (pushed.digest !== expectedDigest) problems.push(`${tag} points to ${pushed.digest}, not the built ${expectedDigest}`);
   const missing = expectedPlatforms.filter((platform) => !pushed.platforms.includes(platform));
   if (missing.length > 0) problems.push(`${tag} lacks ${missing.join(', ')} (has ${pushed.platforms.join(', ') || 'none'})`);
   return problems;
 }
 
+/** Reads a tag's manifest bytes: straight from the registry API, or through buildx when that is not possible. */
+export type ManifestReader = (tag: ImageReference) => Promise<string>;
+
+export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, BasicCredential>): ManifestReader {
+  return async (tag) => {
+    try {
+      const client = new RegistryClient(tag.registry, credentials.get(tag.registry));
+      return (await client.manifest(tag.repository, tag.tag ?? 'latest')).body;
+    } catch (error) {
+      // E.g. credentials only a docker credential helper knows: let buildx read it with the docker config.
+      const result = await docker.run(['buildx', 'imagetools', 'inspect', '--raw', tag.full]);
+      if (result.exitCode !== 0) throw new ActionError(`${tag.full} cannot be read back: ${errorMessage(error)}; buildx: ${lastLines(result.stderr, 2)}`);
+      // buildx prints the raw bytes plus one newline.
+      return result.stdout.endsWith('\n') ? result.stdout.slice(0, -1) : result.stdout;
+    }
+  };
+}
+
 /** Reads every tag back from its registry and checks digest and platforms. */
-export async function verifyPush(docker: Docker, tags: readonly string[], expectedDigest: string, platforms: readonly string[]): Promise<ManifestSummary> {
+export async function verifyPush(read: ManifestReader, tags: readonly ImageReference[], expectedDigest: string, platforms: readonly string[]): Promise<ManifestSummary> {
   const results = await Promise.all(
     tags.map(async (tag) => {
-      const result = await docker.run(['buildx', 'imagetools', 'inspect', '--raw', tag]);
-      if (result.exitCode !== 0) return { tag, error: `${tag} cannot be read back: ${lastLines(result.stderr, 2)}` };
       try {
-        return { tag, summary: summarizeManifest(result.stdout, platforms.length === 1 ? platforms[0] : undefined) };
-      } catch {
-        return { tag, error: `${tag}: the registry returned something that is not a manifest` };
+        return { tag: tag.full, summary: summarizeManifest(await read(tag), platforms.length === 1 ? platforms[0] : undefined) };
+      } catch (error) {
+        return { tag: tag.full, error: errorMessage(error) };
       }
     }),
   );
-  const problems = results.flatMap((result) =>
-    'error' in result ? [result.error ?? ''] : verificationProblems(result.tag, result.summary, expectedDigest, platforms),
-  );
+  const problems = results.flatMap((result) => (result.summary ? verificationProblems(result.tag, result.summary, expectedDigest, platforms) : [result.error ?? '']));
   if (problems.length > 0) throw new ActionError(`the push could not be verified: ${problems.join('; ')}`);
-  const first = results[0];
-  if (!first || !('summary' in first) || !first.summary) throw new ActionError('the push could not be verified: no tags');
-  return first.summary;
+  const first = results[0]?.summary;
+  if (!first) throw new ActionError('the push could not be verified: no tags');
+  return first;
 }

@@ -1,4 +1,7 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { ActionError } from '../errors.js';
+import { normalizeRegistry } from '../tags/reference.js';
 import type { Docker } from '../buildx/exec.js';
 import { lastLines } from '../buildx/exec.js';
 import type { Credential } from './provider.js';
@@ -15,7 +18,22 @@ export async function dockerLogin(docker: Docker, credential: Credential): Promi
   }
 }
 
-export async function dockerLogout(docker: Docker, registry: string): Promise<string | undefined> {
-  const result = await docker.run(['logout', registry]);
-  return result.exitCode === 0 ? undefined : lastLines(result.stderr, 2);
+/**
+ * Logs out the way `docker logout` does for a file-backed config: removes the registry's
+ * entry from config.json. Done in-process because our private config never uses a
+ * credential helper (see docker-config.ts), and it saves a docker start per registry.
+ */
+export async function forgetCredentials(configDir: string, registries: readonly string[]): Promise<string[]> {
+  const file = path.join(configDir, 'config.json');
+  const config = JSON.parse(await readFile(file, 'utf8')) as { auths?: Record<string, unknown> };
+  const forgotten: string[] = [];
+  for (const key of Object.keys(config.auths ?? {})) {
+    const registry = normalizeRegistry(key);
+    if (registries.includes(registry) && config.auths) {
+      delete config.auths[key];
+      forgotten.push(registry);
+    }
+  }
+  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return forgotten;
 }

@@ -1,0 +1,100 @@
+// Same warm-cache build of example/app for linux/amd64 + linux/arm64, pushed to the
+// local registry, done alternately by
+//   action: the bundled action (main + post) through the runner emulator, and
+//   raw:    docker login --password-stdin; docker buildx build --push; docker logout
+// Prints medians, the ratio action/raw, and the action's own time before buildx starts.
+// Usage: scripts/bench.sh [--rounds N]   (default 7)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, symlinkSync, existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadEngineEnv } from '../test/e2e/engine.mjs';
+import { runAction, REPO_ROOT } from '../test/e2e/runner.mjs';
+
+const roundsIndex = process.argv.indexOf('--rounds');
+const rounds = roundsIndex > 0 ? Number(process.argv[roundsIndex + 1]) : 7;
+const engine = loadEngineEnv();
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const ms = (value) => `${Math.round(value)} ms`;
+
+function exec(command, args, { input, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { env: { ...process.env, ...env }, cwd: REPO_ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${command} ${args.join(' ')}: exit ${code}\n${stderr.slice(-500)}`))));
+    child.stdin.end(input ?? '');
+  });
+}
+
+const buildArgs = (tag) => ['buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--tag', tag, '--push', 'example/app'];
+
+// A fresh tag per run: registry 2.8's filesystem storage can serve a half-written tag link
+// (HTTP 500) when one push reads a tag while another rewrites it.
+let runNumber = 0;
+const nextTag = (repository) => `${engine.registry}/bench/${repository}:run-${process.pid}-${++runNumber}`;
+
+async function raw() {
+  const config = mkdtempSync(path.join(os.tmpdir(), 'bench-raw-'));
+  const plugins = path.join(os.homedir(), '.docker', 'cli-plugins');
+  if (existsSync(plugins)) symlinkSync(plugins, path.join(config, 'cli-plugins'));
+  const env = { DOCKER_CONFIG: config };
+  const started = performance.now();
+  await exec('docker', ['login', engine.registry, '--username', engine.username, '--password-stdin'], { input: engine.password, env });
+  const build = await exec('docker', buildArgs(nextTag('raw')), { env });
+  await exec('docker', ['logout', engine.registry], { env });
+  return { total: performance.now() - started, build };
+}
+
+async function action() {
+  let buildxStartedAt;
+  let buildMs;
+  const started = performance.now();
+  const result = await runAction({
+    eventName: 'push',
+    inputs: {
+      tags: nextTag('action'),
+      context: 'example/app',
+      'build-args': `BASE_IMAGE=${engine.baseImage}`,
+      'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
+    },
+    onLine: (line, at) => {
+      if (line.startsWith('[command]docker buildx build')) buildxStartedAt = at;
+      const build = /^build: done in (\d+) ms/.exec(line);
+      if (build) buildMs = Number(build[1]);
+    },
+  });
+  if (!result.succeeded || result.outputs.pushed !== 'true') throw new Error(`action failed:\n${result.main.log.slice(-2000)}`);
+  const total = performance.now() - started;
+  return { total, main: result.main.milliseconds, post: result.post.milliseconds, beforeBuildx: buildxStartedAt, build: buildMs };
+}
+
+console.error(`warm-up (fills the build cache for both) ...`);
+await action();
+await raw();
+
+const results = { action: [], raw: [] };
+for (let round = 1; round <= rounds; round++) {
+  // Alternate which goes first, so neither always benefits from the other's warm caches.
+  const order = round % 2 ? ['action', 'raw'] : ['raw', 'action'];
+  for (const which of order) results[which].push(which === 'action' ? await action() : await raw());
+  console.error(`round ${round}/${rounds}: action ${ms(results.action.at(-1).total)}, raw ${ms(results.raw.at(-1).total)}`);
+}
+
+const actionTotal = median(results.action.map((r) => r.total));
+const rawTotal = median(results.raw.map((r) => r.total));
+const actionOverhead = median(results.action.map((r) => r.total - r.build));
+const rawOverhead = median(results.raw.map((r) => r.total - r.build));
+console.log(`\nwarm-cache multi-platform build + push of example/app, ${rounds} rounds each (medians)`);
+console.log(`  action (main + post):              ${ms(actionTotal)}`);
+console.log(`  raw (login + buildx build + logout): ${ms(rawTotal)}`);
+console.log(`  ratio action/raw:                  ${(actionTotal / rawTotal).toFixed(3)}`);
+console.log(`  action before buildx starts:       ${ms(median(results.action.map((r) => r.beforeBuildx)))} (node start, bundle load, inputs, plan, login, qemu, builder)`);
+console.log(`  action time outside buildx build:  ${ms(actionOverhead)} (raw: ${ms(rawOverhead)}; includes verify + post)`);
+console.log(`  buildx build alone, action / raw:  ${ms(median(results.action.map((r) => r.build)))} / ${ms(median(results.raw.map((r) => r.build)))}`);
+console.log(`  action main / post:                ${ms(median(results.action.map((r) => r.main)))} / ${ms(median(results.action.map((r) => r.post)))}`);
