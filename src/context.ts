@@ -46,7 +46,7 @@ export function readContext(env: Env, readFile: (path: string) => string, cwd: s
     actor: env.GITHUB_ACTOR ?? '',
     runId: env.GITHUB_RUN_ID ?? '',
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
-    workspace: env.GITHUB_WORKSPACE ?? cwd,
+    workspace: env.GITHUB_WORKSPACE || cwd,
     runnerTemp: env.RUNNER_TEMP || tmpdir,
     payload,
   };

@@ -86,7 +86,10 @@ export const DEFAULT_BUILDKIT_IMAGE =
 export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
 
 const KNOWN_ARCHITECTURES = new Set(['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64', 'mips64le', 'mips64', 'loong64']);
-const ARM_VARIANTS = new Set(['v5', 'v6', 'v7', 'v8']);
+/** Variants each architecture has, as buildx and containerd accept them. */
+const VARIANTS: Readonly<Record<string, readonly string[]>> = { arm: ['v5', 'v6', 'v7', 'v8'], arm64: ['v8', 'v9'], amd64: ['v1', 'v2', 'v3', 'v4'] };
+/** containerd's normalization, which BuildKit applies before pushing: what the registry will list. */
+const DEFAULT_VARIANT: Readonly<Record<string, string>> = { arm: 'v7', arm64: 'v8', amd64: 'v1' };
 const MAX_INPUT_LENGTH = 64 * 1024;
 
 /** Called with each secret value the moment it is known, before anything could print it. */
@@ -133,16 +136,20 @@ export function parsePlatform(text: string): Platform {
       example,
     );
   }
-  if (variant !== undefined && !(architecture.startsWith('arm') && ARM_VARIANTS.has(variant))) {
-    throw new InputError('platforms', `"${text}": "${variant}" is not a variant of ${architecture}`, 'linux/arm/v7');
+  if (variant !== undefined && !VARIANTS[architecture]?.includes(variant)) {
+    const known = VARIANTS[architecture];
+    throw new InputError('platforms', `"${text}": "${variant}" is not a variant of ${architecture}${known ? ` (known: ${known.join(', ')})` : ''}`, 'linux/arm/v7');
   }
-  return { os, architecture, ...(variant ? { variant } : {}), name: text };
+  // Spell it the way the pushed index will: linux/arm → linux/arm/v7, linux/arm64/v8 → linux/arm64.
+  const normalizedVariant = architecture === 'arm' ? (variant ?? DEFAULT_VARIANT.arm) : variant === DEFAULT_VARIANT[architecture] ? undefined : variant;
+  const name = [os, architecture, normalizedVariant].filter(Boolean).join('/');
+  return { os, architecture, ...(normalizedVariant ? { variant: normalizedVariant } : {}), name };
 }
 
 export function parsePlatforms(text: string): Platform[] {
   const names = splitList(text || DEFAULT_PLATFORMS, { commas: true });
-  const unique = [...new Set(names)];
-  return unique.map(parsePlatform);
+  const platforms = names.map(parsePlatform);
+  return platforms.filter((platform, index) => platforms.findIndex((other) => other.name === platform.name) === index);
 }
 
 /** `registry-auth`: a YAML list of {registry, username, password}. Passwords are masked as soon as read. */
@@ -151,7 +158,8 @@ export function parseRegistryAuth(text: string, mask: MaskSecret): RegistryLogin
   if (text.trim() === '') return [];
   let document: unknown;
   try {
-    document = parseYaml(text);
+    // failsafe: every scalar stays a string, so a password like 0123 or 1e3 is used verbatim.
+    document = parseYaml(text, { schema: 'failsafe' });
   } catch (error) {
     // Never echo the YAML source: it holds passwords.
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
@@ -185,8 +193,9 @@ export function parseRegistryAuth(text: string, mask: MaskSecret): RegistryLogin
       return stringValue;
     };
     const registry = field('registry');
-    if (!/^[A-Za-z0-9.:[\]-]+(?:\/[A-Za-z0-9._/-]*)?$/.test(registry.replace(/^https?:\/\//, ''))) {
-      throw new InputError('registry-auth', `${where}: "${registry.slice(0, 100)}" is not a registry host`, example);
+    const host = registry.replace(/^https?:\/\//, '').replace(/\/v[12]\/?$/, '').replace(/\/+$/, '');
+    if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+      throw new InputError('registry-auth', `${where}: registry "${registry.slice(0, 100)}" is not a registry host: write host[:port] without a path (logins are per registry, not per repository)`, example);
     }
     const username = field('username');
     const password = field('password');
@@ -229,6 +238,8 @@ export function parseSecrets(text: string, mask: MaskSecret): BuildSecret[] {
     }
     return { id, value };
   });
+  const duplicate = secrets.find((secret, index) => secrets.findIndex((other) => other.id === secret.id) !== index);
+  if (duplicate) throw new InputError('secrets', `the id "${duplicate.id}" is given twice`, 'NPM_TOKEN=${{ secrets.NPM_TOKEN }}');
   return secrets;
 }
 

@@ -5,8 +5,11 @@ export interface PushDecision {
   readonly reason: string;
 }
 
-/** Events whose code comes from a pull request (or its merge queue): never pushed unless asked. */
-export const NO_PUSH_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target', 'merge_group']);
+/**
+ * Events whose code comes from a pull request (or its merge queue): never pushed unless
+ * asked. The review events run on the pull request's merge commit too.
+ */
+export const NO_PUSH_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target', 'merge_group', 'pull_request_review', 'pull_request_review_comment']);
 
 export function decidePush(mode: PushMode, eventName: string, hasTags: boolean): PushDecision {
   if (mode === 'false') return { push: false, reason: 'input push is false' };

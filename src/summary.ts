@@ -88,7 +88,8 @@ export function renderSummary(report: Report): string {
 }
 
 export function formatDuration(milliseconds: number): string {
-  return milliseconds < 1000 ? `${Math.round(milliseconds)} ms` : `${(milliseconds / 1000).toFixed(1)} s`;
+  const rounded = Math.round(milliseconds);
+  return rounded < 1000 ? `${rounded} ms` : `${(milliseconds / 1000).toFixed(1)} s`;
 }
 
 /** Writes outputs and the job summary. Never throws: a summary problem must not hide the real result. */

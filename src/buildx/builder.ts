@@ -49,9 +49,9 @@ function supports(builder: BuilderInfo, platform: Platform): boolean {
 export function chooseBuilder(current: BuilderInfo, platforms: readonly Platform[], containerdStore: boolean, hostArch: string): BuilderChoice {
   const names = platforms.map((platform) => platform.name).join(', ');
   if (current.driver === 'docker') {
-    const onlyNative = platforms.every((platform) => platform.architecture === hostArch);
-    if (onlyNative && platforms.length === 1) {
-      return { kind: 'current', name: current.name, reason: `builder "${current.name}" (docker driver) builds the native platform ${names}` };
+    if (platforms.length === 1) {
+      const native = platforms[0]?.architecture === hostArch ? 'the native platform' : 'the single platform';
+      return { kind: 'current', name: current.name, reason: `builder "${current.name}" (docker driver) builds ${native} ${names}` };
     }
     if (containerdStore) {
       return { kind: 'current', name: current.name, reason: `builder "${current.name}" (docker driver, containerd image store) builds ${names}` };
@@ -72,6 +72,8 @@ export function chooseBuilder(current: BuilderInfo, platforms: readonly Platform
  */
 export function selectedBuilder(currentFile: string | undefined, env: Env): string | undefined {
   if (env.BUILDX_BUILDER) return env.BUILDX_BUILDER;
+  // buildx keeps its state elsewhere: only buildx itself can tell.
+  if (env.BUILDX_CONFIG) return undefined;
   if (currentFile === undefined) return '';
   try {
     const current = JSON.parse(currentFile) as { Name?: unknown };

@@ -2,6 +2,7 @@ import { copyFile, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'n
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Env } from '../context.js';
+import { normalizeRegistry } from '../tags/reference.js';
 
 /** The docker config folder the user's own docker commands use. */
 export function userDockerConfigDir(env: Env): string {
@@ -22,7 +23,8 @@ export function seedConfig(userConfig: Record<string, unknown>, ourRegistries: r
   }
   if (typeof config.credHelpers === 'object' && config.credHelpers !== null) {
     const helpers = { ...(config.credHelpers as Record<string, unknown>) };
-    for (const registry of ourRegistries) delete helpers[registry];
+    // Keys may be spelled https://index.docker.io/v1/ and the like: compare normalized hosts.
+    for (const key of Object.keys(helpers)) if (ourRegistries.includes(normalizeRegistry(key))) delete helpers[key];
     config.credHelpers = helpers;
   }
   return { config, warnings };

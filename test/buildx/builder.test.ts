@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { chooseBuilder, parseBuilderInspect, selectedBuilder, usesContainerdStore, type BuilderInfo } from '../../src/buildx/builder.js';
+import { parsePlatforms } from '../../src/inputs.js';
+
+// `docker buildx inspect` on a GitHub-hosted ubuntu runner: the default builder, docker driver.
+const DOCKER_DRIVER_INSPECT = `Name:          default
+Driver:        docker
+Last Activity: 2025-11-20 10:01:12 +0000 UTC
+
+Nodes:
+Name:             default
+Endpoint:         default
+Status:           running
+BuildKit version: v0.23.2
+Platforms:        linux/amd64, linux/amd64/v2, linux/amd64/v3, linux/386
+Labels:
+ org.mobyproject.buildkit.worker.moby.host-gateway-ip: 172.17.0.1
+GC Policy rule#0:
+ All:            false
+ Filters:        type==source.local,type==exec.cachemount,type==source.git.checkout
+ Keep Duration:  48h0m0s
+ Max Used Space: 2.764GiB
+GC Policy rule#1:
+ All:            false
+ Keep Duration:  1440h0m0s
+ Reserved Space: 9.313GiB
+`;
+
+// A docker-container builder with two nodes (created with --platform, hence the `*` marks).
+const DOCKER_CONTAINER_INSPECT = `Name:          multiarch
+Driver:        docker-container
+Last Activity: 2025-11-20 10:05:40 +0000 UTC
+
+Nodes:
+Name:                  multiarch0
+Endpoint:              unix:///var/run/docker.sock
+Driver Options:        image="moby/buildkit:v0.23.2"
+Status:                running
+BuildKit daemon flags: --allow-insecure-entitlement=network.host
+BuildKit version:      v0.23.2
+Platforms:             linux/amd64*, linux/arm64*, linux/amd64/v2, linux/amd64/v3, linux/386, linux/arm/v7, linux/arm/v6
+Labels:
+ org.mobyproject.buildkit.worker.executor:         oci
+ org.mobyproject.buildkit.worker.hostname:         0b1c2d3e4f50
+ org.mobyproject.buildkit.worker.network:          host
+ org.mobyproject.buildkit.worker.oci.process-mode: sandbox
+ org.mobyproject.buildkit.worker.selinux.enabled:  false
+ org.mobyproject.buildkit.worker.snapshotter:      overlayfs
+GC Policy rule#0:
+ All:            false
+ Filters:        type==source.local,type==exec.cachemount,type==source.git.checkout
+ Keep Duration:  48h0m0s
+
+Name:                  multiarch1
+Endpoint:              ssh://ubuntu@arm-box.example.com
+Status:                running
+BuildKit version:      v0.23.2
+Platforms:             linux/arm64*, linux/arm/v7, linux/arm/v6, linux/riscv64
+Labels:
+ org.mobyproject.buildkit.worker.executor:         oci
+`;
+
+// A docker-container builder that was created but never started: no platforms yet.
+const INACTIVE_INSPECT = `Name:          idle
+Driver:        docker-container
+Last Activity: 2025-11-19 08:00:00 +0000 UTC
+
+Nodes:
+Name:      idle0
+Endpoint:  unix:///var/run/docker.sock
+Status:    inactive
+Platforms:
+`;
+
+describe('parseBuilderInspect', () => {
+  it('reads the docker-driver default builder', () => {
+    expect(parseBuilderInspect(DOCKER_DRIVER_INSPECT)).toEqual({
+      name: 'default',
+      driver: 'docker',
+      platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/amd64/v3', 'linux/386'],
+    });
+  });
+
+  it('reads a docker-container builder: builder name (not node name), union of node platforms, no `*` marks', () => {
+    expect(parseBuilderInspect(DOCKER_CONTAINER_INSPECT)).toEqual({
+      name: 'multiarch',
+      driver: 'docker-container',
+      platforms: ['linux/amd64', 'linux/arm64', 'linux/amd64/v2', 'linux/amd64/v3', 'linux/386', 'linux/arm/v7', 'linux/arm/v6', 'linux/riscv64'],
+    });
+  });
+
+  it('does not take "Driver Options:" for the driver', () => {
+    expect(parseBuilderInspect('Name: b\nDriver Options: image=x\nDriver: remote\n').driver).toBe('remote');
+  });
+
+  it('reads an inactive builder as having no platforms', () => {
+    expect(parseBuilderInspect(INACTIVE_INSPECT)).toEqual({ name: 'idle', driver: 'docker-container', platforms: [] });
+  });
+
+  it('reads CRLF output the same', () => {
+    expect(parseBuilderInspect(DOCKER_DRIVER_INSPECT.replace(/\n/g, '\r\n'))).toEqual(parseBuilderInspect(DOCKER_DRIVER_INSPECT));
+  });
+
+  it('gives empty fields for empty output', () => {
+    expect(parseBuilderInspect('')).toEqual({ name: '', driver: '', platforms: [] });
+  });
+});
+
+describe('usesContainerdStore', () => {
+  it.each([
+    ['the containerd snapshotter', '[["driver-type","io.containerd.snapshotter.v1"]]\n', true],
+    ['the containerd snapshotter among other pairs', '[["Backing Filesystem","extfs"],["driver-type","io.containerd.snapshotter.v1"]]', true],
+    ['overlay2 (classic store)', '[["Backing Filesystem","extfs"],["Supports d_type","true"],["Using metacopy","false"],["Native Overlay Diff","true"],["userxattr","false"]]', false],
+    ['null (some storage drivers)', 'null', false],
+    ['an empty list', '[]', false],
+    ['a driver-type that is not containerd', '[["driver-type","overlay2"]]', false],
+    ['not JSON', 'Cannot connect to the Docker daemon', false],
+    ['empty output', '', false],
+    ['an object', '{"driver-type":"io.containerd.snapshotter.v1"}', false],
+  ])('%s → %s', (_, json, expected) => {
+    expect(usesContainerdStore(json)).toBe(expected);
+  });
+});
+
+describe('chooseBuilder', () => {
+  const dockerDriver: BuilderInfo = { name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/amd64/v3', 'linux/386'] };
+  const container = parseBuilderInspect(DOCKER_CONTAINER_INSPECT);
+  const inactive = parseBuilderInspect(INACTIVE_INSPECT);
+
+  it.each([
+    ['docker driver, the one native platform', dockerDriver, 'linux/amd64', false, 'amd64', 'current', 'builder "default" (docker driver) builds the native platform linux/amd64'],
+    ['docker driver, native arm64 on an arm64 host', { ...dockerDriver, platforms: ['linux/arm64'] }, 'linux/arm64', false, 'arm64', 'current', 'builds the native platform linux/arm64'],
+    ['docker driver with containerd store, two platforms', dockerDriver, 'linux/amd64,linux/arm64', true, 'amd64', 'current', 'builder "default" (docker driver, containerd image store) builds linux/amd64, linux/arm64'],
+    ['docker driver without containerd store, two platforms', dockerDriver, 'linux/amd64,linux/arm64', false, 'amd64', 'create', 'uses the docker driver without the containerd image store, which cannot build multi-platform images (linux/amd64, linux/arm64)'],
+    ['docker driver without containerd store, two native variants', dockerDriver, 'linux/amd64,linux/386', false, 'amd64', 'create', 'without the containerd image store'],
+    ['docker-container builder with every platform', container, 'linux/amd64,linux/arm64,linux/riscv64', false, 'amd64', 'current', 'builder "multiarch" (docker-container driver) supports linux/amd64, linux/arm64, linux/riscv64'],
+    ['docker-container builder, arm without variant matches arm/v7', container, 'linux/arm', false, 'amd64', 'current', 'supports linux/arm'],
+    ['docker-container builder, arm/v6 listed', container, 'linux/arm/v6', false, 'amd64', 'current', 'supports linux/arm/v6'],
+    ['docker-container builder lacking platforms', container, 'linux/amd64,linux/s390x,linux/arm/v5', false, 'amd64', 'create', 'builder "multiarch" (docker-container driver) lacks linux/s390x, linux/arm/v5'],
+    ['inactive builder (no platforms reported)', inactive, 'linux/amd64', false, 'amd64', 'create', 'lacks linux/amd64'],
+    ['remote driver treated like docker-container', { name: 'cloud', driver: 'remote', platforms: ['linux/amd64', 'linux/arm64'] }, 'linux/amd64,linux/arm64', false, 'amd64', 'current', '(remote driver) supports'],
+  ] as const)('%s → %s', (_, builder, platforms, containerd, host, kind, reason) => {
+    const choice = chooseBuilder(builder, parsePlatforms(platforms), containerd, host);
+    expect(choice.kind).toBe(kind);
+    expect(choice.reason).toContain(reason);
+    if (choice.kind === 'current') expect(choice.name).toBe(builder.name);
+  });
+
+  it('does not take linux/arm64 for linux/arm (prefix match stops at a path component)', () => {
+    const builder: BuilderInfo = { name: 'b', driver: 'docker-container', platforms: ['linux/arm64'] };
+    expect(chooseBuilder(builder, parsePlatforms('linux/arm'), false, 'amd64').kind).toBe('create');
+  });
+
+  it('does not take linux/arm/v7 for a requested linux/arm/v6', () => {
+    const builder: BuilderInfo = { name: 'b', driver: 'docker-container', platforms: ['linux/arm/v7'] };
+    expect(chooseBuilder(builder, parsePlatforms('linux/arm/v6'), false, 'amd64')).toEqual({
+      kind: 'create',
+      reason: 'builder "b" (docker-container driver) lacks linux/arm/v6',
+    });
+  });
+});
+
+describe('selectedBuilder', () => {
+  it.each([
+    ['BUILDX_BUILDER wins over the current file', '{"Key":"unix:///var/run/docker.sock","Name":"multiarch","Global":false}', { BUILDX_BUILDER: 'from-env' }, 'from-env'],
+    ['BUILDX_BUILDER with no current file', undefined, { BUILDX_BUILDER: 'from-env' }, 'from-env'],
+    ['no current file: the default builder', undefined, {}, ''],
+    ['an empty BUILDX_BUILDER is ignored', undefined, { BUILDX_BUILDER: '' }, ''],
+    ['the builder named in the current file', '{"Key":"unix:///var/run/docker.sock","Name":"multiarch","Global":false}', {}, 'multiarch'],
+    ['a current file naming the context builder ("")', '{"Key":"unix:///var/run/docker.sock","Name":"","Global":false}', {}, ''],
+    ['a current file without Name', '{"Key":"unix:///var/run/docker.sock"}', {}, undefined],
+    ['a current file with a non-string Name', '{"Name":7}', {}, undefined],
+    ['a current file that is not JSON', 'multiarch', {}, undefined],
+    ['an empty current file', '', {}, undefined],
+  ])('%s', (_, currentFile, env, expected) => {
+    expect(selectedBuilder(currentFile, env)).toBe(expected);
+  });
+});

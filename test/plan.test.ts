@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import type { InputName } from '../src/inputs.js';
+import { makePlan, type Host } from '../src/plan.js';
+import { decidePush } from '../src/push-decision.js';
+import { EVENTS, fixtureContext } from './support/context.js';
+import { expectInputError, inputsFrom } from './support/inputs.js';
+
+const HOST: Host = { architecture: 'amd64', workDir: '/home/runner/work/_temp/build-push-1a2b3c4d' };
+const TAGS = 'ghcr.io/acme/app:1.2.3\nghcr.io/acme/app:latest\ndocker.io/acme/app:1.2.3';
+const REGISTRY_AUTH = [
+  '- registry: ghcr.io',
+  '  username: octocat',
+  '  password: ghp_TOPSECRET',
+  '- registry: quay.io',
+  '  username: robot',
+  '  password: quay-TOPSECRET',
+].join('\n');
+
+const PULL_REQUEST_EVENTS = new Set<string>(['pull_request', 'pull_request_target', 'merge_group']);
+
+describe('makePlan: push decision for each event fixture', () => {
+  const table = (['auto', 'true', 'false'] as const).flatMap((mode) => EVENTS.map((event) => [mode, event] as const));
+
+  it.each(table)('push: %s on %s', (mode, event) => {
+    const inputs = inputsFrom({ tags: TAGS, push: mode });
+    const plan = makePlan(inputs, fixtureContext(event), HOST);
+    const shouldPush = mode === 'true' || (mode === 'auto' && !PULL_REQUEST_EVENTS.has(event));
+    expect(plan.push).toEqual(decidePush(mode, event, true));
+    expect(plan.push.push).toBe(shouldPush);
+    expect(plan.buildArgs.includes('--push')).toBe(shouldPush);
+    expect(plan.registries.filter((registry) => registry.usedFor === 'push').map((registry) => registry.registry)).toEqual(
+      shouldPush ? ['ghcr.io', 'docker.io'] : [],
+    );
+  });
+});
+
+describe('makePlan: tags', () => {
+  it.each(EVENTS)('push: true with no tags is an input error on %s', (event) => {
+    const error = expectInputError(() => makePlan(inputsFrom({ push: 'true' }), fixtureContext(event), HOST), 'tags');
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toContain('is empty, but push is true');
+  });
+
+  it.each([
+    ['auto', 'push'],
+    ['auto', 'release'],
+    ['auto', 'pull_request'],
+    ['false', 'push'],
+  ] as const)('push: %s with no tags on %s builds without pushing', (mode, event) => {
+    const plan = makePlan(inputsFrom({ push: mode }), fixtureContext(event), HOST);
+    expect(plan.push.push).toBe(false);
+    expect(plan.tags).toEqual([]);
+    expect(plan.buildArgs).not.toContain('--push');
+    expect(plan.buildArgs).not.toContain('--tag');
+  });
+
+  it('passes the tags as written, deduplicated', () => {
+    const plan = makePlan(inputsFrom({ tags: `${TAGS}\nghcr.io/acme/app:latest` }), fixtureContext('push'), HOST);
+    expect(plan.tags).toEqual(['ghcr.io/acme/app:1.2.3', 'ghcr.io/acme/app:latest', 'docker.io/acme/app:1.2.3']);
+  });
+});
+
+describe('makePlan: the whole plan', () => {
+  it('for a push to two registries from the push fixture', () => {
+    const inputs = inputsFrom({ tags: TAGS, 'registry-auth': REGISTRY_AUTH, secrets: 'NPM_TOKEN=npm-TOPSECRET' });
+    const plan = makePlan(inputs, fixtureContext('push'), HOST);
+    expect(plan.push).toEqual({ push: true, reason: 'event push pushes (push: auto)' });
+    expect(plan.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(plan.emulate).toEqual(['arm64']);
+    expect(plan.registries).toEqual([
+      { registry: 'ghcr.io', provider: 'registry-auth', usedFor: 'push' },
+      { registry: 'docker.io', usedFor: 'push' },
+      { registry: 'quay.io', provider: 'registry-auth', usedFor: 'listed' },
+    ]);
+    expect(plan.workDir).toBe(HOST.workDir);
+    expect(plan.files.metadataFile).toBe(`${HOST.workDir}/metadata.json`);
+    expect(plan.files.iidFile).toBe(`${HOST.workDir}/iid.txt`);
+    expect([...plan.files.secretFiles]).toEqual([['NPM_TOKEN', `${HOST.workDir}/secrets/0`]]);
+    expect(plan.buildArgs).toEqual([
+      'buildx', 'build',
+      '--platform', 'linux/amd64,linux/arm64',
+      '--tag', 'ghcr.io/acme/app:1.2.3',
+      '--tag', 'ghcr.io/acme/app:latest',
+      '--tag', 'docker.io/acme/app:1.2.3',
+      '--secret', `id=NPM_TOKEN,src=${HOST.workDir}/secrets/0`,
+      '--push',
+      '--metadata-file', `${HOST.workDir}/metadata.json`,
+      '--iidfile', `${HOST.workDir}/iid.txt`,
+      '.',
+    ]);
+  });
+
+  it('for the pull_request fixture: builds, pushes nothing, logs in only where asked', () => {
+    const inputs = inputsFrom({ tags: TAGS, 'registry-auth': REGISTRY_AUTH });
+    const plan = makePlan(inputs, fixtureContext('pull_request'), HOST);
+    expect(plan.push).toEqual({ push: false, reason: 'event pull_request does not push (push: auto)' });
+    expect(plan.registries).toEqual([
+      { registry: 'ghcr.io', provider: 'registry-auth', usedFor: 'listed' },
+      { registry: 'quay.io', provider: 'registry-auth', usedFor: 'listed' },
+    ]);
+    expect(plan.buildArgs).toContain('--tag');
+    expect(plan.buildArgs).not.toContain('--push');
+  });
+
+  it('never has a --builder (only known after the builder phase)', () => {
+    const plan = makePlan(inputsFrom({ tags: TAGS }), fixtureContext('push'), HOST);
+    expect(plan.buildArgs).not.toContain('--builder');
+    expect(plan.buildArgs.slice(0, 2)).toEqual(['buildx', 'build']);
+  });
+
+  it.each([
+    ['amd64', 'linux/amd64,linux/arm64', ['arm64']],
+    ['arm64', 'linux/amd64,linux/arm64', ['amd64']],
+    ['amd64', 'linux/amd64,linux/386', []],
+    ['amd64', 'linux/arm/v7,linux/arm/v6', ['arm']],
+  ])('on a %s host, %s needs emulation for %j', (architecture, platforms, emulate) => {
+    const plan = makePlan(inputsFrom({ platforms }), fixtureContext('push'), { ...HOST, architecture });
+    expect(plan.emulate).toEqual(emulate);
+  });
+
+  it('holds no secret (it is printed and written to the plan output)', () => {
+    const inputs = inputsFrom({ tags: TAGS, 'registry-auth': REGISTRY_AUTH, secrets: 'NPM_TOKEN=npm-TOPSECRET' });
+    const plan = makePlan(inputs, fixtureContext('push'), HOST);
+    const text = JSON.stringify({ ...plan, files: { ...plan.files, secretFiles: [...plan.files.secretFiles] } });
+    expect(text).not.toContain('TOPSECRET');
+    expect(text).not.toContain(Buffer.from('octocat:ghp_TOPSECRET').toString('base64'));
+  });
+
+  it('propagates input errors unchanged (they come from parseInputs, not the plan)', () => {
+    const overrides: Partial<Record<InputName, string>> = { tags: 'ghcr.io/Acme/app' };
+    expectInputError(() => makePlan(inputsFrom(overrides), fixtureContext('push'), HOST), 'tags');
+  });
+});
