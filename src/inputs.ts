@@ -28,6 +28,16 @@ export const INPUT_NAMES = [
   'outputs',
   'qemu-image',
   'buildkit-image',
+  'github-token',
+  'dockerhub-username',
+  'dockerhub-token',
+  'aws-role-to-assume',
+  'aws-region',
+  'aws-role-session-name',
+  'aws-role-duration-seconds',
+  'gcp-workload-identity-provider',
+  'gcp-service-account',
+  'gcp-access-token',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -76,6 +86,17 @@ export interface Inputs {
   readonly outputs: readonly string[];
   readonly qemuImage: string;
   readonly buildkitImage: string;
+  /** Token for ghcr.io ('' when none). */
+  readonly githubToken: string;
+  readonly dockerHubUsername: string;
+  readonly dockerHubToken: string;
+  readonly awsRoleToAssume: string;
+  readonly awsRegion: string;
+  readonly awsRoleSessionName: string;
+  readonly awsRoleDurationSeconds: number;
+  readonly gcpWorkloadIdentityProvider: string;
+  readonly gcpServiceAccount: string;
+  readonly gcpAccessToken: string;
 }
 
 // Pinned by digest: `binfmt:latest` has shipped segfaulting emulators before.
@@ -264,6 +285,11 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
   // Secrets first: everything after this point may print.
   const registryAuth = parseRegistryAuth(raw['registry-auth'], mask);
   const secrets = parseSecrets(raw.secrets, mask);
+  for (const name of ['github-token', 'dockerhub-token', 'gcp-access-token'] as const) {
+    const value = raw[name].trim();
+    if (value) mask(value);
+    if (/[\r\n\s]/.test(value)) throw new InputError(name, 'contains whitespace or a line break', name === 'github-token' ? '${{ github.token }}' : '${{ secrets.TOKEN }}');
+  }
 
   for (const name of INPUT_NAMES) {
     if (raw[name].length > MAX_INPUT_LENGTH) {
@@ -302,7 +328,39 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     outputs: splitList(raw.outputs, { commas: false }),
     qemuImage: singleLine('qemu-image', raw['qemu-image'], DEFAULT_QEMU_IMAGE) ?? DEFAULT_QEMU_IMAGE,
     buildkitImage: singleLine('buildkit-image', raw['buildkit-image'], DEFAULT_BUILDKIT_IMAGE) ?? DEFAULT_BUILDKIT_IMAGE,
+    githubToken: raw['github-token'].trim(),
+    dockerHubUsername: matching('dockerhub-username', raw['dockerhub-username'], /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$/, 'a Docker ID', 'acme'),
+    dockerHubToken: raw['dockerhub-token'].trim(),
+    awsRoleToAssume: matching('aws-role-to-assume', raw['aws-role-to-assume'], /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN', 'arn:aws:iam::123456789012:role/github-push'),
+    awsRegion: matching('aws-region', raw['aws-region'], /^[a-z]{2}(?:-[a-z]+)+-\d$/, 'an AWS region', 'us-east-1'),
+    awsRoleSessionName: matching('aws-role-session-name', raw['aws-role-session-name'], /^[\w+=,.@-]{2,64}$/, 'a role session name (2-64 of letters, digits and +=,.@_-)', 'build-push') || 'build-push',
+    awsRoleDurationSeconds: parseInteger('aws-role-duration-seconds', raw['aws-role-duration-seconds'], 3600, 900, 43200),
+    gcpWorkloadIdentityProvider: matching(
+      'gcp-workload-identity-provider',
+      raw['gcp-workload-identity-provider'],
+      /^projects\/\d+\/locations\/global\/workloadIdentityPools\/[a-z0-9-]+\/providers\/[a-z0-9-]+$/,
+      'the full workload identity provider resource name',
+      'projects/123456789/locations/global/workloadIdentityPools/github/providers/my-repo',
+    ),
+    gcpServiceAccount: matching('gcp-service-account', raw['gcp-service-account'], /^[a-z0-9-]+@[a-z0-9.-]+\.iam\.gserviceaccount\.com$/, 'a service account email', 'pusher@my-project.iam.gserviceaccount.com'),
+    gcpAccessToken: raw['gcp-access-token'].trim(),
   };
+}
+
+/** An optional single-token input that must match `pattern`; '' when unset. */
+function matching(name: InputName, text: string, pattern: RegExp, what: string, example: string): string {
+  const value = text.trim();
+  if (value !== '' && !pattern.test(value)) throw new InputError(name, `"${value.slice(0, 200)}" is not ${what}`, example);
+  return value;
+}
+
+function parseInteger(name: InputName, text: string, fallback: number, min: number, max: number): number {
+  const value = text.trim();
+  if (value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new InputError(name, `"${value.slice(0, 50)}" is not a whole number from ${min} to ${max}`, String(fallback));
+  }
+  return Number(value);
 }
 
 function parseContext(text: string): string {

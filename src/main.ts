@@ -16,6 +16,7 @@ import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
 import { createPrivateDockerConfig } from './registries/docker-config.js';
 import { providerNamed } from './registries/index.js';
+import type { ProviderEnvironment } from './registries/provider.js';
 import { dockerLogin } from './registries/login.js';
 import { saveState } from './state.js';
 import { publish, type Report } from './summary.js';
@@ -48,7 +49,7 @@ async function run(): Promise<void> {
     const context = await phases.run('context', () => readContext(process.env, (file) => readFileSync(file, 'utf8'), process.cwd(), os.tmpdir()));
     const workDir = path.join(context.runnerTemp, `build-push-${randomUUID().slice(0, 8)}`);
     const plan = await phases.run('plan', async () => {
-      const made = makePlan(inputs, context, { architecture: dockerArchitecture(process.arch), workDir });
+      const made = makePlan(inputs, context, { architecture: dockerArchitecture(process.arch), workDir, env: process.env });
       core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
       core.info(describePlan(made));
       await checkBuildContext(inputs, process.cwd());
@@ -77,18 +78,25 @@ async function run(): Promise<void> {
 
     const credentials = new Map<string, BasicCredential>();
     await phases.run('login', async () => {
+      const providerEnvironment: ProviderEnvironment = { inputs, context, env: process.env, mask: (secret) => core.setSecret(secret) };
       const toLogIn = plan.registries.filter((entry) => entry.provider);
-      for (const entry of plan.registries.filter((candidate) => !candidate.provider)) {
-        core.info(`${entry.registry}: no credentials in this step; using whatever the runner's docker config has`);
+      for (const entry of plan.registries.filter((candidate) => !candidate.provider && candidate.usedFor === 'push')) {
+        core.warning(`${entry.registry}: this step has no credentials for it (needs ${entry.missing}); pushing with whatever the runner's docker config holds`);
       }
       // Recorded before logging in, so post cleans up after a login that fails half-way.
       saveState({ logins: toLogIn.map((entry) => entry.registry) });
       await Promise.all(
         toLogIn.map(async (entry) => {
-          const credential = await providerNamed(entry.provider ?? '').credential(entry.registry, inputs);
-          await dockerLogin(docker, credential);
-          credentials.set(entry.registry, credential);
-          core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
+          try {
+            const credential = await providerNamed(entry.provider ?? '').credential(entry.registry, providerEnvironment);
+            await dockerLogin(docker, credential);
+            credentials.set(entry.registry, credential);
+            core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
+          } catch (error) {
+            // Without a push, a missing login only matters for private base images: warn, build on.
+            if (entry.usedFor === 'push') throw error;
+            core.warning(`${entry.registry}: no login (${errorMessage(error)}); building without it since this run does not push there`);
+          }
         }),
       );
     });

@@ -1,6 +1,6 @@
 import { architecturesNeedingEmulation } from './buildx/qemu.js';
 import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx/args.js';
-import type { Context } from './context.js';
+import type { Context, Env } from './context.js';
 import { InputError } from './errors.js';
 import type { Inputs } from './inputs.js';
 import { decidePush, type PushDecision } from './push-decision.js';
@@ -12,6 +12,8 @@ export interface Host {
   readonly architecture: string;
   /** A folder private to this run, for the metadata file, secrets and the docker config. */
   readonly workDir: string;
+  /** The step's environment (credentials earlier steps exported, e.g. AWS_*). */
+  readonly env: Env;
 }
 
 /** Everything the action will do, decided before anything is done. `dry-run` prints this. */
@@ -34,13 +36,13 @@ export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
     throw new InputError('tags', 'is empty, but push is true: there is nothing to push to', 'ghcr.io/acme/app:latest');
   }
   const files = buildFiles(host.workDir, inputs);
-  const pushRegistries = push.push ? [...new Set(inputs.tags.map((tag) => tag.registry))] : [];
+  const tagRegistries = [...new Set(inputs.tags.map((tag) => tag.registry))];
   return {
     push,
     tags: inputs.tags.map((tag) => tag.full),
     platforms: inputs.platforms.map((platform) => platform.name),
     emulate: architecturesNeedingEmulation(inputs.platforms, host.architecture),
-    registries: planRegistries(inputs, pushRegistries),
+    registries: planRegistries(inputs, tagRegistries, push.push, host.env),
     files,
     buildArgs: buildxBuildArgs(inputs, push.push, files),
     workDir: host.workDir,

@@ -44,6 +44,16 @@ const DEFAULT_INPUTS: Inputs = {
   outputs: [],
   qemuImage: DEFAULT_QEMU_IMAGE,
   buildkitImage: DEFAULT_BUILDKIT_IMAGE,
+  githubToken: '',
+  dockerHubUsername: '',
+  dockerHubToken: '',
+  awsRoleToAssume: '',
+  awsRegion: '',
+  awsRoleSessionName: 'build-push',
+  awsRoleDurationSeconds: 3600,
+  gcpWorkloadIdentityProvider: '',
+  gcpServiceAccount: '',
+  gcpAccessToken: '',
 };
 
 describe('INPUT_NAMES and action.yml', () => {
@@ -167,6 +177,16 @@ describe('parseInputs with every input set', () => {
       outputs: ['type=image,name=ghcr.io/acme/app,push=false'],
       qemuImage: 'docker.io/tonistiigi/binfmt:latest',
       buildkitImage: 'moby/buildkit:buildx-stable-1',
+      githubToken: '',
+      dockerHubUsername: '',
+      dockerHubToken: '',
+      awsRoleToAssume: '',
+      awsRegion: '',
+      awsRoleSessionName: 'build-push',
+      awsRoleDurationSeconds: 3600,
+      gcpWorkloadIdentityProvider: '',
+      gcpServiceAccount: '',
+      gcpAccessToken: '',
     } satisfies Inputs);
   });
 

@@ -6,7 +6,7 @@ import { decidePush } from '../src/push-decision.js';
 import { EVENTS, fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 
-const HOST: Host = { architecture: 'amd64', workDir: '/home/runner/work/_temp/build-push-1a2b3c4d' };
+const HOST: Host = { architecture: 'amd64', workDir: '/home/runner/work/_temp/build-push-1a2b3c4d', env: {} };
 const TAGS = 'ghcr.io/acme/app:1.2.3\nghcr.io/acme/app:latest\ndocker.io/acme/app:1.2.3';
 const REGISTRY_AUTH = [
   '- registry: ghcr.io',
@@ -70,7 +70,7 @@ describe('makePlan: the whole plan', () => {
     expect(plan.emulate).toEqual(['arm64']);
     expect(plan.registries).toEqual([
       { registry: 'ghcr.io', provider: 'registry-auth', usedFor: 'push' },
-      { registry: 'docker.io', usedFor: 'push' },
+      { registry: 'docker.io', missing: 'the dockerhub-username and dockerhub-token inputs', usedFor: 'push' },
       { registry: 'quay.io', provider: 'registry-auth', usedFor: 'listed' },
     ]);
     expect(plan.workDir).toBe(HOST.workDir);
@@ -91,12 +91,13 @@ describe('makePlan: the whole plan', () => {
     ]);
   });
 
-  it('for the pull_request fixture: builds, pushes nothing, logs in only where asked', () => {
+  it('for the pull_request fixture: builds, pushes nothing, logs in where it has credentials', () => {
     const inputs = inputsFrom({ tags: TAGS, 'registry-auth': REGISTRY_AUTH });
     const plan = makePlan(inputs, fixtureContext('pull_request'), HOST);
     expect(plan.push).toEqual({ push: false, reason: 'event pull_request does not push (push: auto)' });
     expect(plan.registries).toEqual([
-      { registry: 'ghcr.io', provider: 'registry-auth', usedFor: 'listed' },
+      { registry: 'ghcr.io', provider: 'registry-auth', usedFor: 'tag' },
+      { registry: 'docker.io', missing: 'the dockerhub-username and dockerhub-token inputs', usedFor: 'tag' },
       { registry: 'quay.io', provider: 'registry-auth', usedFor: 'listed' },
     ]);
     expect(plan.buildArgs).toContain('--tag');

@@ -1,24 +1,41 @@
+import type { Env } from '../context.js';
 import type { Inputs } from '../inputs.js';
+import { dockerHubProvider } from './dockerhub.js';
+import { ecrProvider, ecrPublicProvider } from './ecr.js';
+import { garProvider } from './gar.js';
 import { registryAuthProvider } from './generic.js';
+import { ghcrProvider } from './ghcr.js';
 import type { CredentialProvider } from './provider.js';
 
-/** Providers in order of preference: the first that serves a registry logs in to it. */
-export const PROVIDERS: readonly CredentialProvider[] = [registryAuthProvider];
+/**
+ * Registry host → credential provider. An explicit `registry-auth` entry always wins;
+ * otherwise the first provider whose host pattern matches serves the registry.
+ */
+export const PROVIDERS: readonly CredentialProvider[] = [registryAuthProvider, ghcrProvider, dockerHubProvider, ecrProvider, ecrPublicProvider, garProvider];
 
 export interface RegistryPlan {
   readonly registry: string;
-  /** Name of the provider that will log in, or undefined when this step has no credentials for it. */
+  /** The provider that will log in, or undefined when this step has no credentials for it. */
   readonly provider?: string;
-  /** Why we log in: an image is pushed there, or the user listed it (e.g. for a private base image). */
-  readonly usedFor: 'push' | 'listed';
+  /** What would be needed to log in, when no provider is configured. */
+  readonly missing?: string;
+  /** `push`: an image goes there. `tag`: an image would, but this run does not push. `listed`: named in registry-auth. */
+  readonly usedFor: 'push' | 'tag' | 'listed';
 }
 
 /** Which registries to log in to, and with which provider. Pure: no credentials are fetched here. */
-export function planRegistries(inputs: Inputs, pushRegistries: readonly string[]): RegistryPlan[] {
-  const registries = [...new Set([...pushRegistries, ...inputs.registryAuth.map((login) => login.registry)])];
-  return registries.map((registry) => {
-    const provider = PROVIDERS.find((candidate) => candidate.serves(registry, inputs));
-    return { registry, ...(provider ? { provider: provider.name } : {}), usedFor: pushRegistries.includes(registry) ? 'push' : 'listed' };
+export function planRegistries(inputs: Inputs, tagRegistries: readonly string[], push: boolean, env: Env = {}): RegistryPlan[] {
+  const registries = [...new Set([...tagRegistries, ...inputs.registryAuth.map((login) => login.registry)])];
+  return registries.map((registry): RegistryPlan => {
+    const usedFor = tagRegistries.includes(registry) ? (push ? 'push' : 'tag') : 'listed';
+    const candidates = PROVIDERS.filter((provider) => provider !== registryAuthProvider && provider.matches(registry));
+    const explicit = registryAuthProvider.configured(registry, inputs, env).ok ? registryAuthProvider : undefined;
+    const provider = explicit ?? candidates.find((candidate) => candidate.configured(registry, inputs, env).ok);
+    if (provider) return { registry, provider: provider.name, usedFor };
+    const specific = candidates[0];
+    const needs = specific?.configured(registry, inputs, env);
+    const missing = needs && !needs.ok ? needs.missing : `a registry-auth entry for ${registry}`;
+    return { registry, missing, usedFor };
   });
 }
 
