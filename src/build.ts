@@ -4,6 +4,7 @@ import type { BuildFiles } from './buildx/args.js';
 import type { Docker } from './buildx/exec.js';
 import { ActionError } from './errors.js';
 import type { Inputs } from './inputs.js';
+import { GHCR, GHCR_FORBIDDEN_HINT } from './registries/ghcr.js';
 
 export interface BuildResult {
   readonly digest: string;
@@ -42,10 +43,19 @@ export function buildFailureDetail(output: string): string {
   return (errors.length ? errors : lines.slice(-3)).slice(-3).join('\n');
 }
 
-export async function runBuild(docker: Docker, args: readonly string[], files: BuildFiles): Promise<BuildResult> {
+/** Advice for failures users hit most, keyed on what buildx printed and where it pushed. */
+export function failureHints(output: string, pushRegistries: readonly string[]): string[] {
+  const hints: string[] = [];
+  if (pushRegistries.includes(GHCR) && /403 Forbidden|denied: permission_denied|insufficient_scope/i.test(output)) hints.push(GHCR_FORBIDDEN_HINT);
+  return hints;
+}
+
+export async function runBuild(docker: Docker, args: readonly string[], files: BuildFiles, pushRegistries: readonly string[]): Promise<BuildResult> {
   const result = await docker.run(args, { live: true });
   if (result.exitCode !== 0) {
-    throw new ActionError(`docker buildx build failed (exit code ${result.exitCode}):\n${buildFailureDetail(result.stderr || result.stdout)}`);
+    const output = result.stderr || result.stdout;
+    const hints = failureHints(output, pushRegistries);
+    throw new ActionError([`docker buildx build failed (exit code ${result.exitCode}):`, buildFailureDetail(output), ...hints].join('\n'));
   }
   const metadata = await readFile(files.metadataFile, 'utf8').catch(() => '{}');
   const imageId = (await readFile(files.iidFile, 'utf8').catch(() => '')).trim();

@@ -117,7 +117,7 @@ async function run(): Promise<void> {
     report = { ...report, builder: builder.description };
 
     const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...plan.buildArgs.slice(2)] : [...plan.buildArgs];
-    const build: BuildResult = await phases.run('build', () => runBuild(docker, args, plan.files));
+    const build: BuildResult = await phases.run('build', () => runBuild(docker, args, plan.files, plan.registries.filter((entry) => entry.usedFor === 'push').map((entry) => entry.registry)));
     report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
 
     if (plan.push.push) {
