@@ -4,6 +4,7 @@ import type { BuildFiles } from './buildx/args.js';
 import type { Docker } from './buildx/exec.js';
 import { ActionError } from './errors.js';
 import type { Inputs } from './inputs.js';
+import { formatDelay, withRetries, type RetryPolicy } from './retry.js';
 import { GHCR, GHCR_FORBIDDEN_HINT } from './registries/ghcr.js';
 
 export interface BuildResult {
@@ -50,21 +51,58 @@ export function failureHints(output: string, pushRegistries: readonly string[]):
   return hints;
 }
 
-export async function runBuild(docker: Docker, args: readonly string[], files: BuildFiles, pushRegistries: readonly string[]): Promise<BuildResult> {
-  const result = await docker.run(args, { live: true });
-  if (result.exitCode !== 0) {
-    const output = result.stderr || result.stdout;
-    const hints = failureHints(output, pushRegistries);
-    throw new ActionError([`docker buildx build failed (exit code ${result.exitCode}):`, buildFailureDetail(output), ...hints].join('\n'));
+/** A failure while pushing (not while building): buildx names the request that failed. */
+export function isPushFailure(output: string): boolean {
+  return /failed to push|pushing layers|unexpected status from (HEAD|PUT|POST|PATCH|GET) request|failed to (do request|copy)|exporting to image[\s\S]*(push|connection)/i.test(output);
+}
+
+export interface BuildOptions {
+  readonly pushRegistries: readonly string[];
+  readonly retry: RetryPolicy;
+  readonly timeoutMs?: number;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Runs buildx. A push that fails on a transient registry error is retried by running
+ * the build again: every step comes from the cache, so only the push is repeated, and
+ * verification afterwards checks the digest that really landed.
+ */
+export async function runBuild(docker: Docker, args: readonly string[], files: BuildFiles, options: BuildOptions): Promise<BuildResult> {
+  const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  const once = async (): Promise<BuildResult> => {
+    const remaining = deadline === undefined ? undefined : deadline - Date.now();
+    if (remaining !== undefined && remaining <= 0) throw new ActionError(`the build did not finish within the timeout of ${formatDelay(options.timeoutMs ?? 0)}`);
+    const signal = remaining === undefined ? undefined : AbortSignal.timeout(remaining);
+    const result = await docker.run(args, { live: true, ...(signal ? { signal } : {}) });
+    if (signal?.aborted) throw new ActionError(`the build did not finish within the timeout of ${formatDelay(options.timeoutMs ?? 0)}; buildx was cancelled`);
+    if (result.exitCode !== 0) {
+      const output = result.stderr || result.stdout;
+      const hints = failureHints(output, options.pushRegistries);
+      throw new BuildFailure([`docker buildx build failed (exit code ${result.exitCode}):`, buildFailureDetail(output), ...hints].join('\n'), output);
+    }
+    const metadata = await readFile(files.metadataFile, 'utf8').catch(() => '{}');
+    const imageId = (await readFile(files.iidFile, 'utf8').catch(() => '')).trim();
+    let digest = '';
+    try {
+      const parsed = JSON.parse(metadata) as Record<string, unknown>;
+      if (typeof parsed['containerimage.digest'] === 'string') digest = parsed['containerimage.digest'];
+    } catch {
+      // Keep going: verification reports a missing digest where it matters.
+    }
+    return { digest, imageId, metadata };
+  };
+  return withRetries('the push', options.retry, once, { log: options.log }, (error) =>
+    // Only push failures are worth a second build; a failing RUN step is not.
+    error instanceof BuildFailure && isPushFailure(error.output) ? error.output : 'permanent',
+  );
+}
+
+class BuildFailure extends ActionError {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
   }
-  const metadata = await readFile(files.metadataFile, 'utf8').catch(() => '{}');
-  const imageId = (await readFile(files.iidFile, 'utf8').catch(() => '')).trim();
-  let digest = '';
-  try {
-    const parsed = JSON.parse(metadata) as Record<string, unknown>;
-    if (typeof parsed['containerimage.digest'] === 'string') digest = parsed['containerimage.digest'];
-  } catch {
-    // Keep going: verification reports a missing digest where it matters.
-  }
-  return { digest, imageId, metadata };
 }

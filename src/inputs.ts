@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InputError } from './errors.js';
+import { parseDuration } from './retry.js';
 import { normalizeRegistry, parseImageReference, type ImageReference } from './tags/reference.js';
 
 /**
@@ -38,6 +39,10 @@ export const INPUT_NAMES = [
   'gcp-workload-identity-provider',
   'gcp-service-account',
   'gcp-access-token',
+  'retries',
+  'retry-delay',
+  'timeout',
+  'allow-untrusted-code',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -97,6 +102,13 @@ export interface Inputs {
   readonly gcpWorkloadIdentityProvider: string;
   readonly gcpServiceAccount: string;
   readonly gcpAccessToken: string;
+  /** Retries of transient network failures (login, push, verify, token calls). */
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  /** Limit for the build phase; undefined: none. */
+  readonly timeoutMs?: number;
+  /** The user accepts logging in and pushing while building pull request code on pull_request_target/workflow_run. */
+  readonly allowUntrustedCode: boolean;
 }
 
 // Pinned by digest: `binfmt:latest` has shipped segfaulting emulators before.
@@ -344,6 +356,10 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     ),
     gcpServiceAccount: matching('gcp-service-account', raw['gcp-service-account'], /^[a-z0-9-]+@[a-z0-9.-]+\.iam\.gserviceaccount\.com$/, 'a service account email', 'pusher@my-project.iam.gserviceaccount.com'),
     gcpAccessToken: raw['gcp-access-token'].trim(),
+    retries: parseInteger('retries', raw.retries, 3, 0, 10),
+    retryDelayMs: parseDurationInput('retry-delay', raw['retry-delay'], 2000, 0, 5 * 60_000) ?? 2000,
+    ...optionalNumber('timeoutMs', parseDurationInput('timeout', raw.timeout, undefined, 1000, 6 * 3_600_000)),
+    allowUntrustedCode: parseBoolean('allow-untrusted-code', raw['allow-untrusted-code'], false),
   };
 }
 
@@ -361,6 +377,20 @@ function parseInteger(name: InputName, text: string, fallback: number, min: numb
     throw new InputError(name, `"${value.slice(0, 50)}" is not a whole number from ${min} to ${max}`, String(fallback));
   }
   return Number(value);
+}
+
+function parseDurationInput(name: InputName, text: string, fallback: number | undefined, min: number, max: number): number | undefined {
+  const value = text.trim();
+  if (value === '') return fallback;
+  const milliseconds = parseDuration(value);
+  if (milliseconds === undefined || milliseconds < min || milliseconds > max) {
+    throw new InputError(name, `"${value.slice(0, 50)}" is not a duration from ${min} ms to ${max / 60_000} minutes (a number with ms, s, m or h)`, name === 'timeout' ? '30m' : '2s');
+  }
+  return milliseconds;
+}
+
+function optionalNumber<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
 }
 
 function parseContext(text: string): string {

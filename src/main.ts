@@ -1,129 +1,100 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as core from './runner.js';
-import { checkBuildContext, runBuild, writeSecretFiles, type BuildResult } from './build.js';
-import { chooseBuilder, createBuilder, inspectEngine } from './buildx/builder.js';
+import { checkBuildContext, runBuild, writeSecretFiles } from './build.js';
+import { inspectEngine, selectBuilder } from './buildx/builder.js';
 import { Docker } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
-import { manifestReader, verifyPush, type ManifestSummary } from './buildx/verify.js';
-import type { BasicCredential } from './registries/client.js';
-import { readContext } from './context.js';
+import { manifestReader, verifyPush } from './buildx/verify.js';
+import { readContext, type Context } from './context.js';
 import { errorMessage } from './errors.js';
 import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.js';
 import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
+import { PRIVILEGED_PR_EVENTS } from './trust.js';
+import type { RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig } from './registries/docker-config.js';
-import { providerNamed } from './registries/index.js';
-import type { ProviderEnvironment } from './registries/provider.js';
-import { dockerLogin } from './registries/login.js';
+import { logIn } from './registries/login.js';
+import * as core from './runner.js';
 import { saveState } from './state.js';
-import { publish, type Report } from './summary.js';
+import { describePlan, publish, type Report } from './summary.js';
 
-function readRawInputs(): RawInputs {
-  return Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name)])) as RawInputs;
+const HOST_ARCH = dockerArchitecture(process.arch);
+
+function readInputs(): Inputs {
+  const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name)])) as RawInputs;
+  return parseInputs(raw, (secret) => core.setSecret(secret));
 }
 
-/** The plan as users read it in the log and in dry-run output (no secrets: the plan holds none). */
-function describePlan(plan: Plan): string {
-  return JSON.stringify(
-    {
-      push: plan.push,
-      tags: plan.tags,
-      platforms: plan.platforms,
-      emulate: plan.emulate,
-      registries: plan.registries,
-      buildx: ['docker', ...plan.buildArgs],
-    },
-    null,
-    2,
-  );
+/** The commit checked out in the workspace; only asked for where it matters (pull_request_target, workflow_run). */
+async function checkedOutSha(context: Context): Promise<string | undefined> {
+  if (!PRIVILEGED_PR_EVENTS.has(context.eventName)) return undefined;
+  return new Promise((resolve) => execFile('git', ['rev-parse', 'HEAD'], { cwd: context.workspace }, (error, stdout) => resolve(error ? undefined : stdout.trim())));
 }
 
+async function plan(inputs: Inputs, context: Context): Promise<Plan> {
+  const workDir = path.join(context.runnerTemp, `build-push-${randomUUID().slice(0, 8)}`);
+  const sha = await checkedOutSha(context);
+  const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, ...(sha ? { checkedOutSha: sha } : {}) });
+  if (made.untrustedCode) core.warning(`${made.untrustedCode}; allow-untrusted-code is set, so credentials are used anyway`);
+  core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
+  core.info(describePlan(made));
+  await checkBuildContext(inputs, process.cwd());
+  return made;
+}
+
+/** The job-private docker config (credentials never touch ~/.docker) and secret files. */
+async function setUp(plan: Plan, inputs: Inputs): Promise<Docker> {
+  await mkdir(plan.workDir, { recursive: true, mode: 0o700 });
+  saveState({ workDir: plan.workDir });
+  const loggingIn = plan.registries.filter((entry) => entry.provider).map((entry) => entry.registry);
+  const config = await createPrivateDockerConfig(plan.workDir, process.env, loggingIn);
+  saveState({ dockerConfig: config.dir, logins: loggingIn });
+  config.warnings.forEach((warning) => core.warning(warning));
+  await writeSecretFiles(inputs, plan.files);
+  return new Docker(config.dir);
+}
+
+/** The phases, in the order the README lists them. */
 async function run(): Promise<void> {
   const phases = new Phases();
   let report: Report = { dryRun: false, tags: [], platforms: [], pushed: false, digest: '', imageId: '', metadata: '', phases: phases.timings };
   try {
-    const inputs: Inputs = await phases.run('inputs', () => parseInputs(readRawInputs(), (secret) => core.setSecret(secret)));
+    const inputs = await phases.run('inputs', readInputs);
     const context = await phases.run('context', () => readContext(process.env, (file) => readFileSync(file, 'utf8'), process.cwd(), os.tmpdir()));
-    const workDir = path.join(context.runnerTemp, `build-push-${randomUUID().slice(0, 8)}`);
-    const plan = await phases.run('plan', async () => {
-      const made = makePlan(inputs, context, { architecture: dockerArchitecture(process.arch), workDir, env: process.env });
-      core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
-      core.info(describePlan(made));
-      await checkBuildContext(inputs, process.cwd());
-      return made;
-    });
-    report = { ...report, dryRun: inputs.dryRun, tags: plan.tags, platforms: plan.platforms, pushDecision: plan.push, planText: describePlan(plan) };
+    const runPlan = await phases.run('plan', () => plan(inputs, context));
+    report = { ...report, dryRun: inputs.dryRun, tags: runPlan.tags, platforms: runPlan.platforms, pushDecision: runPlan.push, planText: describePlan(runPlan) };
     if (inputs.dryRun) {
       core.info('dry-run: stopping after the plan; no docker command was run.');
       return;
     }
+    const retry: RetryPolicy = { retries: inputs.retries, delayMs: inputs.retryDelayMs, maxDelayMs: 60_000 };
+    const pushRegistries = runPlan.registries.filter((entry) => entry.usedFor === 'push').map((entry) => entry.registry);
 
-    const docker = await phases.run('setup', async () => {
-      await mkdirPrivate(workDir);
-      saveState({ workDir });
-      const registriesWithCredentials = plan.registries.filter((entry) => entry.provider).map((entry) => entry.registry);
-      const config = await createPrivateDockerConfig(workDir, process.env, registriesWithCredentials);
-      saveState({ dockerConfig: config.dir });
-      config.warnings.forEach((warning) => core.warning(warning));
-      await writeSecretFiles(inputs, plan.files);
-      return new Docker(config.dir);
-    });
-
+    const docker = await phases.run('setup', () => setUp(runPlan, inputs));
     // Asking the engine what it can do takes a while; it runs while we log in and check QEMU.
     const engineProbe = inspectEngine(docker, docker.configDir, process.env);
     engineProbe.catch(() => undefined);
-
-    const credentials = new Map<string, BasicCredential>();
-    await phases.run('login', async () => {
-      const providerEnvironment: ProviderEnvironment = { inputs, context, env: process.env, mask: (secret) => core.setSecret(secret) };
-      const toLogIn = plan.registries.filter((entry) => entry.provider);
-      for (const entry of plan.registries.filter((candidate) => !candidate.provider && candidate.usedFor === 'push')) {
-        core.warning(`${entry.registry}: this step has no credentials for it (needs ${entry.missing}); pushing with whatever the runner's docker config holds`);
-      }
-      // Recorded before logging in, so post cleans up after a login that fails half-way.
-      saveState({ logins: toLogIn.map((entry) => entry.registry) });
-      await Promise.all(
-        toLogIn.map(async (entry) => {
-          try {
-            const credential = await providerNamed(entry.provider ?? '').credential(entry.registry, providerEnvironment);
-            await dockerLogin(docker, credential);
-            credentials.set(entry.registry, credential);
-            core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
-          } catch (error) {
-            // Without a push, a missing login only matters for private base images: warn, build on.
-            if (entry.usedFor === 'push') throw error;
-            core.warning(`${entry.registry}: no login (${errorMessage(error)}); building without it since this run does not push there`);
-          }
-        }),
-      );
-    });
-
-    await phases.run('qemu', async () => core.info(await ensureEmulation(plan.emulate, inputs.qemuImage, docker)));
-
-    const builder = await phases.run('builder', async () => {
-      const engine = await engineProbe;
-      const choice = chooseBuilder(engine.builder, inputs.platforms, engine.containerdStore, dockerArchitecture(process.arch));
-      core.info(choice.reason);
-      if (choice.kind === 'current') return { name: undefined, description: choice.reason };
-      const name = `build-push-${randomUUID().slice(0, 8)}`;
-      saveState({ builder: name });
-      core.info(`Creating docker-container builder ${name} with ${inputs.buildkitImage}`);
-      await createBuilder(docker, name, inputs.buildkitImage);
-      return { name, description: `${name} (docker-container, created because ${choice.reason})` };
-    });
+    const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry));
+    await phases.run('qemu', async () => core.info(await ensureEmulation(runPlan.emulate, inputs.qemuImage, docker)));
+    const builder = await phases.run('builder', async () =>
+      selectBuilder(await engineProbe, inputs.platforms, HOST_ARCH, inputs.buildkitImage, docker, (name) => saveState({ builder: name }), core.info),
+    );
     report = { ...report, builder: builder.description };
 
-    const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...plan.buildArgs.slice(2)] : [...plan.buildArgs];
-    const build: BuildResult = await phases.run('build', () => runBuild(docker, args, plan.files, plan.registries.filter((entry) => entry.usedFor === 'push').map((entry) => entry.registry)));
+    const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...runPlan.buildArgs.slice(2)] : [...runPlan.buildArgs];
+    const build = await phases.run('build', () =>
+      runBuild(docker, args, runPlan.files, { pushRegistries, retry, log: core.info, ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}) }),
+    );
     report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
 
-    if (plan.push.push) {
-      const pushed: ManifestSummary = await phases.run('verify', () => verifyPush(manifestReader(docker, credentials), inputs.tags, build.digest, plan.platforms));
+    if (runPlan.push.push) {
+      const pushed = await phases.run('verify', () => verifyPush(manifestReader(docker, credentials), inputs.tags, build.digest, runPlan.platforms, retry, core.info));
       report = { ...report, pushed: true, digest: build.digest || pushed.digest, attestations: pushed.attestations };
-      core.info(`Verified ${plan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
+      core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
     }
   } catch (error) {
     const message = error instanceof PhaseError ? error.message : errorMessage(error);
@@ -138,10 +109,6 @@ async function run(): Promise<void> {
         : `build-push: ${report.dryRun ? 'dry run' : report.pushed ? `pushed ${report.digest}` : `built, not pushed (${report.pushDecision?.reason})`}`,
     );
   }
-}
-
-function mkdirPrivate(dir: string): Promise<void> {
-  return new Promise((resolve, reject) => mkdir(dir, { recursive: true, mode: 0o700 }, (error) => (error ? reject(error) : resolve())));
 }
 
 void run();

@@ -1,7 +1,8 @@
 import { architecturesNeedingEmulation } from './buildx/qemu.js';
 import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx/args.js';
 import type { Context, Env } from './context.js';
-import { InputError } from './errors.js';
+import { ActionError, InputError } from './errors.js';
+import { codeTrust, untrustedCodeError } from './trust.js';
 import type { Inputs } from './inputs.js';
 import { decidePush, type PushDecision } from './push-decision.js';
 import { planRegistries, type RegistryPlan } from './registries/index.js';
@@ -14,6 +15,8 @@ export interface Host {
   readonly workDir: string;
   /** The step's environment (credentials earlier steps exported, e.g. AWS_*). */
   readonly env: Env;
+  /** `git rev-parse HEAD` of the workspace, when it is a git work tree. */
+  readonly checkedOutSha?: string;
 }
 
 /** Everything the action will do, decided before anything is done. `dry-run` prints this. */
@@ -28,6 +31,8 @@ export interface Plan {
   /** `docker buildx build` argv (without `--builder`, which is only known once the builder phase ran). */
   readonly buildArgs: readonly string[];
   readonly workDir: string;
+  /** Why the checked-out code is not trusted (pull_request_target/workflow_run), when it is not. */
+  readonly untrustedCode?: string;
 }
 
 export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
@@ -37,14 +42,20 @@ export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
   }
   const files = buildFiles(host.workDir, inputs);
   const tagRegistries = [...new Set(inputs.tags.map((tag) => tag.registry))];
+  const registries = planRegistries(inputs, tagRegistries, push.push, host.env);
+  const trust = codeTrust(context, host.checkedOutSha);
+  const untrustedCode = trust.trusted === true ? undefined : trust.reason;
+  const usesCredentials = push.push || registries.some((entry) => entry.provider);
+  if (trust.trusted === false && usesCredentials && !inputs.allowUntrustedCode) throw new ActionError(untrustedCodeError(trust.reason));
   return {
     push,
     tags: inputs.tags.map((tag) => tag.full),
     platforms: inputs.platforms.map((platform) => platform.name),
     emulate: architecturesNeedingEmulation(inputs.platforms, host.architecture),
-    registries: planRegistries(inputs, tagRegistries, push.push, host.env),
+    registries,
     files,
     buildArgs: buildxBuildArgs(inputs, push.push, files),
     workDir: host.workDir,
+    ...(untrustedCode ? { untrustedCode } : {}),
   };
 }

@@ -1,4 +1,22 @@
+import type { Plan } from './plan.js';
 import * as core from './runner.js';
+
+/** The plan as users read it in the log, the `plan` output and the summary (the plan holds no secrets). */
+export function describePlan(plan: Plan): string {
+  return JSON.stringify(
+    {
+      push: plan.push,
+      tags: plan.tags,
+      platforms: plan.platforms,
+      emulate: plan.emulate,
+      registries: plan.registries,
+      ...(plan.untrustedCode ? { untrustedCode: plan.untrustedCode } : {}),
+      buildx: ['docker', ...plan.buildArgs],
+    },
+    null,
+    2,
+  );
+}
 
 export interface PhaseTiming {
   readonly name: string;

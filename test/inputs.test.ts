@@ -54,6 +54,9 @@ const DEFAULT_INPUTS: Inputs = {
   gcpWorkloadIdentityProvider: '',
   gcpServiceAccount: '',
   gcpAccessToken: '',
+  retries: 3,
+  retryDelayMs: 2000,
+  allowUntrustedCode: false,
 };
 
 describe('INPUT_NAMES and action.yml', () => {
@@ -187,6 +190,9 @@ describe('parseInputs with every input set', () => {
       gcpWorkloadIdentityProvider: '',
       gcpServiceAccount: '',
       gcpAccessToken: '',
+      retries: 3,
+      retryDelayMs: 2000,
+      allowUntrustedCode: false,
     } satisfies Inputs);
   });
 

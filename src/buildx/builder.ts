@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Env } from '../context.js';
@@ -113,4 +114,24 @@ export async function createBuilder(docker: Docker, name: string, buildkitImage:
     await docker.run(['buildx', 'rm', '--force', name]);
     throw new ActionError(`could not create a docker-container builder with ${buildkitImage}: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
+}
+
+/** The builder phase: keep the current builder or create ours (`onCreate` records it for post first). */
+export async function selectBuilder(
+  engine: { builder: BuilderInfo; containerdStore: boolean },
+  platforms: readonly Platform[],
+  hostArch: string,
+  buildkitImage: string,
+  docker: Docker,
+  onCreate: (name: string) => void,
+  log: (line: string) => void,
+): Promise<{ name?: string; description: string }> {
+  const choice = chooseBuilder(engine.builder, platforms, engine.containerdStore, hostArch);
+  log(choice.reason);
+  if (choice.kind === 'current') return { description: choice.reason };
+  const name = `build-push-${randomUUID().slice(0, 8)}`;
+  onCreate(name);
+  log(`Creating docker-container builder ${name} with ${buildkitImage}`);
+  await createBuilder(docker, name, buildkitImage);
+  return { name, description: `${name} (docker-container, created because ${choice.reason})` };
 }

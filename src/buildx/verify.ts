@@ -3,6 +3,7 @@ import { ActionError, errorMessage } from '../errors.js';
 import type { BasicCredential } from '../registries/client.js';
 import { RegistryClient } from '../registries/client.js';
 import type { ImageReference } from '../tags/reference.js';
+import { withRetries, type RetryPolicy } from '../retry.js';
 import type { Docker } from './exec.js';
 import { lastLines } from './exec.js';
 
@@ -64,11 +65,19 @@ export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, 
 }
 
 /** Reads every tag back from its registry and checks digest and platforms. */
-export async function verifyPush(read: ManifestReader, tags: readonly ImageReference[], expectedDigest: string, platforms: readonly string[]): Promise<ManifestSummary> {
+export async function verifyPush(
+  read: ManifestReader,
+  tags: readonly ImageReference[],
+  expectedDigest: string,
+  platforms: readonly string[],
+  retry: RetryPolicy = { retries: 0, delayMs: 0, maxDelayMs: 0 },
+  log: (line: string) => void = () => undefined,
+): Promise<ManifestSummary> {
   const results = await Promise.all(
     tags.map(async (tag) => {
       try {
-        return { tag: tag.full, summary: summarizeManifest(await read(tag), platforms.length === 1 ? platforms[0] : undefined) };
+        const raw = await withRetries(`reading ${tag.full} back`, retry, () => read(tag), { log });
+        return { tag: tag.full, summary: summarizeManifest(raw, platforms.length === 1 ? platforms[0] : undefined) };
       } catch (error) {
         return { tag: tag.full, error: errorMessage(error) };
       }

@@ -1,10 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ActionError } from '../errors.js';
+import { ActionError, errorMessage } from '../errors.js';
 import { normalizeRegistry } from '../tags/reference.js';
 import type { Docker } from '../buildx/exec.js';
 import { lastLines } from '../buildx/exec.js';
-import type { Credential } from './provider.js';
+import * as core from '../runner.js';
+import { withRetries, type RetryPolicy } from '../retry.js';
+import type { BasicCredential } from './client.js';
+import { providerNamed, type RegistryPlan } from './index.js';
+import type { Credential, ProviderEnvironment } from './provider.js';
 
 /** `docker login` with the password on stdin, never in argv. */
 export async function dockerLogin(docker: Docker, credential: Credential): Promise<void> {
@@ -36,4 +40,40 @@ export async function forgetCredentials(configDir: string, registries: readonly 
   }
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return forgotten;
+}
+
+/**
+ * The login phase: for every planned registry with a provider, get the credential and
+ * `docker login`, concurrently, retrying transient failures. A failure is fatal only where
+ * this run pushes; elsewhere (pull requests, base images) it is a warning and the build goes on.
+ */
+export async function logIn(
+  registries: readonly RegistryPlan[],
+  environment: ProviderEnvironment,
+  docker: Docker,
+  policy: RetryPolicy,
+): Promise<Map<string, BasicCredential>> {
+  const credentials = new Map<string, BasicCredential>();
+  for (const entry of registries.filter((candidate) => !candidate.provider && candidate.usedFor === 'push')) {
+    core.warning(`${entry.registry}: this step has no credentials for it (needs ${entry.missing}); pushing with whatever the runner's docker config holds`);
+  }
+  await Promise.all(
+    registries
+      .filter((entry) => entry.provider)
+      .map(async (entry) => {
+        try {
+          const credential = await withRetries(`login to ${entry.registry}`, policy, async () => {
+            const fetched = await providerNamed(entry.provider ?? '').credential(entry.registry, environment);
+            await dockerLogin(docker, fetched);
+            return fetched;
+          }, { log: core.info });
+          credentials.set(entry.registry, credential);
+          core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
+        } catch (error) {
+          if (entry.usedFor === 'push') throw error;
+          core.warning(`${entry.registry}: no login (${errorMessage(error)}); building without it since this run does not push there`);
+        }
+      }),
+  );
+  return credentials;
 }
