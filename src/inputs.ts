@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InputError } from './errors.js';
+import { splitCommand } from './gate.js';
 import { parseDuration } from './retry.js';
 import { normalizeRegistry, parseImageReference, type ImageReference } from './tags/reference.js';
 
@@ -43,6 +44,9 @@ export const INPUT_NAMES = [
   'retry-delay',
   'timeout',
   'allow-untrusted-code',
+  'test',
+  'test-platforms',
+  'scan',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -109,6 +113,12 @@ export interface Inputs {
   readonly timeoutMs?: number;
   /** The user accepts logging in and pushing while building pull request code on pull_request_target/workflow_run. */
   readonly allowUntrustedCode: boolean;
+  /** Command (argv) run in a container of the built image before any push. */
+  readonly test?: readonly string[];
+  /** Emulated platforms the test also runs on. */
+  readonly testPlatforms: readonly Platform[];
+  /** Command (argv, with {image}/{oci}) run on the host against the built image before any push. */
+  readonly scan?: readonly string[];
 }
 
 // Pinned by digest: `binfmt:latest` has shipped segfaulting emulators before.
@@ -152,15 +162,15 @@ export function parsePushMode(text: string): PushMode {
   throw new InputError('push', `"${text.trim()}" is not one of auto, true, false`, 'auto');
 }
 
-export function parsePlatform(text: string): Platform {
+export function parsePlatform(text: string, input: InputName = 'platforms'): Platform {
   const example = 'linux/amd64,linux/arm64';
   const parts = text.split('/');
   const [os, architecture, variant] = parts;
   if (parts.length < 2 || parts.length > 3 || !os || !architecture) {
-    throw new InputError('platforms', `"${text}" is not of the form os/arch[/variant]`, example);
+    throw new InputError(input, `"${text}" is not of the form os/arch[/variant]`, example);
   }
   if (os !== 'linux') {
-    throw new InputError('platforms', `"${text}": only linux platforms can be built here, not "${os}"`, example);
+    throw new InputError(input, `"${text}": only linux platforms can be built here, not "${os}"`, example);
   }
   if (!KNOWN_ARCHITECTURES.has(architecture)) {
     throw new InputError(
@@ -171,7 +181,7 @@ export function parsePlatform(text: string): Platform {
   }
   if (variant !== undefined && !VARIANTS[architecture]?.includes(variant)) {
     const known = VARIANTS[architecture];
-    throw new InputError('platforms', `"${text}": "${variant}" is not a variant of ${architecture}${known ? ` (known: ${known.join(', ')})` : ''}`, 'linux/arm/v7');
+    throw new InputError(input, `"${text}": "${variant}" is not a variant of ${architecture}${known ? ` (known: ${known.join(', ')})` : ''}`, 'linux/arm/v7');
   }
   // Spell it the way the pushed index will: linux/arm → linux/arm/v7, linux/arm64/v8 → linux/arm64.
   const normalizedVariant = architecture === 'arm' ? (variant ?? DEFAULT_VARIANT.arm) : variant === DEFAULT_VARIANT[architecture] ? undefined : variant;
@@ -179,9 +189,9 @@ export function parsePlatform(text: string): Platform {
   return { os, architecture, ...(normalizedVariant ? { variant: normalizedVariant } : {}), name };
 }
 
-export function parsePlatforms(text: string): Platform[] {
+export function parsePlatforms(text: string, input: InputName = 'platforms'): Platform[] {
   const names = splitList(text || DEFAULT_PLATFORMS, { commas: true });
-  const platforms = names.map(parsePlatform);
+  const platforms = names.map((name) => parsePlatform(name, input));
   return platforms.filter((platform, index) => platforms.findIndex((other) => other.name === platform.name) === index);
 }
 
@@ -360,6 +370,9 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     retryDelayMs: parseDurationInput('retry-delay', raw['retry-delay'], 2000, 0, 5 * 60_000) ?? 2000,
     ...optionalNumber('timeoutMs', parseDurationInput('timeout', raw.timeout, undefined, 1000, 6 * 3_600_000)),
     allowUntrustedCode: parseBoolean('allow-untrusted-code', raw['allow-untrusted-code'], false),
+    ...optionalArgv('test', raw.test),
+    testPlatforms: raw['test-platforms'].trim() ? parsePlatforms(raw['test-platforms'], 'test-platforms') : [],
+    ...optionalArgv('scan', raw.scan),
   };
 }
 
@@ -387,6 +400,17 @@ function parseDurationInput(name: InputName, text: string, fallback: number | un
     throw new InputError(name, `"${value.slice(0, 50)}" is not a duration from ${min} ms to ${max / 60_000} minutes (a number with ms, s, m or h)`, name === 'timeout' ? '30m' : '2s');
   }
   return milliseconds;
+}
+
+function optionalArgv<K extends 'test' | 'scan'>(name: K, text: string): { [P in K]?: string[] } {
+  const value = singleLine(name, text, name === 'test' ? 'npm test' : 'trivy image --exit-code 1 --severity CRITICAL {image}');
+  if (value === undefined) return {};
+  const argv = splitCommand(name, value);
+  if (argv.length === 0) return {};
+  if (name === 'scan' && !argv.some((arg) => arg.includes('{image}') || arg.includes('{oci}'))) {
+    throw new InputError('scan', 'must name the image to scan with {image} (a loaded image reference) or {oci} (an OCI archive path)', 'trivy image --exit-code 1 --severity CRITICAL {image}');
+  }
+  return { [name]: argv } as { [P in K]?: string[] };
 }
 
 function optionalNumber<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {

@@ -10,12 +10,13 @@ import { Docker } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
 import { manifestReader, verifyPush } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
-import { errorMessage } from './errors.js';
+import { ActionError, errorMessage } from './errors.js';
+import { GateFailure, pushGated, runGate } from './gate.js';
 import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.js';
 import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
 import { PRIVILEGED_PR_EVENTS } from './trust.js';
-import type { RetryPolicy } from './retry.js';
+import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig } from './registries/docker-config.js';
 import { logIn } from './registries/login.js';
 import * as core from './runner.js';
@@ -85,15 +86,38 @@ async function run(): Promise<void> {
     );
     report = { ...report, builder: builder.description };
 
+    if (runPlan.gate && builder.name && runPlan.platforms.length > 1) {
+      throw new PhaseError('builder', new ActionError('test and scan need the multi-platform image loaded into the engine, which only the docker driver with the containerd image store can do; this runner\'s engine has no containerd image store (enable "features": {"containerd-snapshotter": true} in daemon.json), or gate a single platform'));
+    }
     const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...runPlan.buildArgs.slice(2)] : [...runPlan.buildArgs];
     const build = await phases.run('build', () =>
       runBuild(docker, args, runPlan.files, { pushRegistries, retry, log: core.info, ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}) }),
     );
     report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
 
+    const gate = runPlan.gate;
+    if (gate) {
+      const image = runPlan.tags[0] ?? gate.localName;
+      if (!inputs.load) saveState({ loadedImages: runPlan.tags.length ? runPlan.tags : [gate.localName] });
+      const result = await phases.run('gate', async () => {
+        try {
+          return await runGate(gate, image, docker, runPlan.workDir, core.info);
+        } catch (error) {
+          if (error instanceof GateFailure) report = { ...report, gate: { ...error.partial, failureOutput: error.output } };
+          throw error;
+        }
+      });
+      report = { ...report, gate: result };
+      if (runPlan.push.push) {
+        await phases.run('push', () => Promise.all(runPlan.tags.map((tag) => withRetries(`docker push ${tag}`, retry, () => pushGated(docker, [tag]), { log: core.info }))));
+      }
+    }
+
     if (runPlan.push.push) {
-      const pushed = await phases.run('verify', () => verifyPush(manifestReader(docker, credentials), inputs.tags, build.digest, runPlan.platforms, retry, core.info));
-      report = { ...report, pushed: true, digest: build.digest || pushed.digest, attestations: pushed.attestations };
+      // A gated image must land with the digest the gate saw: its image ID (the index digest).
+      const expected = gate ? build.imageId || build.digest : build.digest;
+      const pushed = await phases.run('verify', () => verifyPush(manifestReader(docker, credentials), inputs.tags, expected, runPlan.platforms, retry, core.info));
+      report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations };
       core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
     }
   } catch (error) {

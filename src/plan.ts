@@ -1,7 +1,9 @@
 import { architecturesNeedingEmulation } from './buildx/qemu.js';
 import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx/args.js';
 import type { Context, Env } from './context.js';
+import * as path from 'node:path';
 import { ActionError, InputError } from './errors.js';
+import type { GatePlan } from './gate.js';
 import { codeTrust, untrustedCodeError } from './trust.js';
 import type { Inputs } from './inputs.js';
 import { decidePush, type PushDecision } from './push-decision.js';
@@ -33,6 +35,25 @@ export interface Plan {
   readonly workDir: string;
   /** Why the checked-out code is not trusted (pull_request_target/workflow_run), when it is not. */
   readonly untrustedCode?: string;
+  /** Tests and scan before any push; then the loaded image is pushed by `docker push`. */
+  readonly gate?: GatePlan;
+}
+
+/** The gate, when `test` or `scan` is set: the native platform first, then test-platforms. */
+export function planGate(inputs: Inputs, hostArchitecture: string, workDir: string): GatePlan | undefined {
+  if (!inputs.test && !inputs.scan) return undefined;
+  const native = inputs.platforms.find((platform) => platform.architecture === hostArchitecture) ?? inputs.platforms[0];
+  const testPlatforms = [...new Set([native?.name ?? `linux/${hostArchitecture}`, ...inputs.testPlatforms.map((platform) => platform.name)])];
+  const missing = inputs.testPlatforms.filter((platform) => !inputs.platforms.some((built) => built.name === platform.name));
+  if (missing.length > 0) {
+    throw new InputError('test-platforms', `${missing.map((platform) => platform.name).join(', ')} is not among the platforms built (${inputs.platforms.map((platform) => platform.name).join(', ')})`, 'linux/arm64');
+  }
+  return {
+    ...(inputs.test ? { test: inputs.test } : {}),
+    testPlatforms: inputs.test ? testPlatforms : [],
+    ...(inputs.scan ? { scan: inputs.scan } : {}),
+    localName: `build-push-gate:${path.basename(workDir).replace(/[^a-z0-9_.-]/g, '-')}`,
+  };
 }
 
 export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
@@ -47,6 +68,7 @@ export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
   const untrustedCode = trust.trusted === true ? undefined : trust.reason;
   const usesCredentials = push.push || registries.some((entry) => entry.provider);
   if (trust.trusted === false && usesCredentials && !inputs.allowUntrustedCode) throw new ActionError(untrustedCodeError(trust.reason));
+  const gate = planGate(inputs, host.architecture, host.workDir);
   return {
     push,
     tags: inputs.tags.map((tag) => tag.full),
@@ -54,8 +76,10 @@ export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
     emulate: architecturesNeedingEmulation(inputs.platforms, host.architecture),
     registries,
     files,
-    buildArgs: buildxBuildArgs(inputs, push.push, files),
+    // A gated image is loaded, tested, then pushed as is: buildx must not push it itself.
+    buildArgs: buildxBuildArgs(inputs, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files),
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),
+    ...(gate ? { gate } : {}),
   };
 }

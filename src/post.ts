@@ -29,6 +29,11 @@ async function post(): Promise<void> {
     if (result.exitCode !== 0) core.warning(`removing builder ${state.builder}: ${lastLines(result.stderr, 2)}`);
     else core.info(`Removed builder ${state.builder}`);
   }
+  if (state.loadedImages?.length) {
+    const result = await docker.run(['image', 'rm', ...state.loadedImages]).catch((error: unknown) => ({ exitCode: 1, stderr: errorMessage(error), stdout: '' }));
+    if (result.exitCode !== 0) core.warning(`removing the gated image: ${lastLines(result.stderr, 2)}`);
+    else core.info(`Removed the gated image ${state.loadedImages.join(', ')} from the local image store`);
+  }
   // The private docker config (credentials included), metadata and secret files go with it.
   await rm(state.workDir, { recursive: true, force: true }).catch((error: unknown) => core.warning(`removing ${state.workDir}: ${errorMessage(error)}`));
   core.info(`Removed ${state.workDir}`);

@@ -12,6 +12,8 @@ export interface SavedState {
   readonly logins?: readonly string[];
   /** A builder we created. */
   readonly builder?: string;
+  /** Images loaded only for the gate (the user did not ask for load). */
+  readonly loadedImages?: readonly string[];
 }
 
 const KEY = 'build-push';

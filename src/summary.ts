@@ -41,9 +41,11 @@ export interface Report {
   readonly phases: readonly PhaseTiming[];
   readonly failure?: string;
   readonly planText?: string;
+  /** What the gate did, when `test` or `scan` is set. */
+  readonly gate?: { readonly tested: boolean; readonly scanned: boolean; readonly failureOutput?: string };
 }
 
-export const OUTPUT_NAMES = ['digest', 'imageid', 'metadata', 'tags', 'pushed', 'platforms', 'plan'] as const;
+export const OUTPUT_NAMES = ['digest', 'imageid', 'metadata', 'tags', 'pushed', 'platforms', 'plan', 'tested', 'scanned'] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 
 export function outputsFor(report: Report): Record<OutputName, string> {
@@ -55,6 +57,8 @@ export function outputsFor(report: Report): Record<OutputName, string> {
     pushed: String(report.pushed),
     platforms: report.platforms.join(','),
     plan: report.planText ?? '',
+    tested: String(report.gate?.tested ?? false),
+    scanned: String(report.gate?.scanned ?? false),
   };
 }
 
@@ -84,6 +88,11 @@ export function renderSummary(report: Report): string {
   if (report.digest) rows.push(['Digest', code(report.digest)]);
   if (report.attestations) rows.push(['Attestations', `${report.attestations} attestation manifest(s) (shown by registries as unknown/unknown)`]);
   if (report.builder) rows.push(['Builder', escapeCell(report.builder)]);
+  if (report.gate) {
+    const gate = report.gate;
+    const done = [gate.tested ? 'tested' : '', gate.scanned ? 'scanned' : ''].filter(Boolean).join(' and ') || 'not passed';
+    rows.push(['Gate', `${done}${report.pushed ? '; the pushed digest is the gated image\'s' : ''}`]);
+  }
   const total = report.phases.reduce((sum, phase) => sum + phase.milliseconds, 0);
   const phases = report.phases.map((phase) => `| ${phase.name} | ${formatDuration(phase.milliseconds)} | ${phase.ok ? 'ok' : 'failed'} |`);
   return [
@@ -100,6 +109,7 @@ export function renderSummary(report: Report): string {
     ...phases,
     '',
     '</details>',
+    ...(report.gate?.failureOutput ? ['', '**Gate output (last lines)**', '', '```text', report.gate.failureOutput, '```'] : []),
     ...(report.planText ? ['', '<details><summary>Plan</summary>', '', '```json', report.planText, '```', '', '</details>'] : []),
     '',
   ].join('\n');

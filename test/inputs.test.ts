@@ -57,6 +57,7 @@ const DEFAULT_INPUTS: Inputs = {
   retries: 3,
   retryDelayMs: 2000,
   allowUntrustedCode: false,
+  testPlatforms: [],
 };
 
 describe('INPUT_NAMES and action.yml', () => {
@@ -193,6 +194,7 @@ describe('parseInputs with every input set', () => {
       retries: 3,
       retryDelayMs: 2000,
       allowUntrustedCode: false,
+      testPlatforms: [],
     } satisfies Inputs);
   });
 

@@ -48,11 +48,22 @@ describe('outputsFor', () => {
       pushed: 'true',
       platforms: 'linux/amd64,linux/arm64',
       plan: PLAN_TEXT,
+      tested: 'false',
+      scanned: 'false',
     });
   });
 
+  it('reports what the gate did', () => {
+    expect(outputsFor({ ...pushedReport, gate: { tested: true, scanned: false } })).toMatchObject({ tested: 'true', scanned: 'false' });
+    const summary = renderSummary({ ...pushedReport, gate: { tested: true, scanned: true } });
+    expect(summary).toContain("| Gate | tested and scanned; the pushed digest is the gated image's |");
+    const failed = renderSummary({ ...emptyReport, failure: 'gate: the test failed', gate: { tested: false, scanned: false, failureOutput: 'FAIL: 2 tests' } });
+    expect(failed).toContain('| Gate | not passed |');
+    expect(failed).toContain('FAIL: 2 tests');
+  });
+
   it('writes empty strings and pushed=false when nothing happened', () => {
-    expect(outputsFor(emptyReport)).toEqual({ digest: '', imageid: '', metadata: '', tags: '', pushed: 'false', platforms: '', plan: '' });
+    expect(outputsFor(emptyReport)).toEqual({ digest: '', imageid: '', metadata: '', tags: '', pushed: 'false', platforms: '', plan: '', tested: 'false', scanned: 'false' });
   });
 
   it('has a value for every declared output', () => {

@@ -17,11 +17,20 @@ export function buildFiles(workDir: string, inputs: Pick<Inputs, 'secrets'>): Bu
   };
 }
 
+/** Where the result goes: pushed by buildx, loaded into the image store (for a gate), or both/neither. */
+export interface BuildOutput {
+  readonly push: boolean;
+  readonly load: boolean;
+  /** Tags beyond the inputs' (a local name for a gated image without tags). */
+  readonly extraTags?: readonly string[];
+}
+
 /**
  * The exact `docker buildx build` argv for these inputs. `builder` is only set when
  * the action created its own builder.
  */
-export function buildxBuildArgs(inputs: Inputs, push: boolean, files: BuildFiles, builder?: string): string[] {
+export function buildxBuildArgs(inputs: Inputs, output: BuildOutput | boolean, files: BuildFiles, builder?: string): string[] {
+  const { push, load, extraTags = [] }: BuildOutput = typeof output === 'boolean' ? { push: output, load: inputs.load } : output;
   const args = ['buildx', 'build'];
   const add = (flag: string, values: readonly string[]): void => {
     for (const value of values) args.push(flag, value);
@@ -32,7 +41,7 @@ export function buildxBuildArgs(inputs: Inputs, push: boolean, files: BuildFiles
   if (inputs.target) args.push('--target', inputs.target);
   add('--build-arg', inputs.buildArgs);
   add('--label', inputs.labels);
-  add('--tag', inputs.tags.map((tag) => tag.full));
+  add('--tag', [...inputs.tags.map((tag) => tag.full), ...extraTags]);
   add('--secret', [...files.secretFiles].map(([id, file]) => `id=${id},src=${file}`));
   add('--cache-from', inputs.cacheFrom);
   add('--cache-to', inputs.cacheTo);
@@ -41,7 +50,7 @@ export function buildxBuildArgs(inputs: Inputs, push: boolean, files: BuildFiles
   if (inputs.sbom !== undefined) args.push(`--sbom=${inputs.sbom}`);
   if (inputs.noCache) args.push('--no-cache');
   if (inputs.pull) args.push('--pull');
-  if (inputs.load) args.push('--load');
+  if (load) args.push('--load');
   if (push) args.push('--push');
   args.push('--metadata-file', files.metadataFile, '--iidfile', files.iidFile);
   args.push(inputs.context);

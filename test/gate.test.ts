@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { splitCommand, substitute } from '../src/gate.js';
+import { makePlan, planGate } from '../src/plan.js';
+import { fixtureContext } from './support/context.js';
+import { expectInputError, inputsFrom } from './support/inputs.js';
+
+describe('splitCommand', () => {
+  it.each<[string, string[]]>([
+    ['npm test', ['npm', 'test']],
+    ['  /app/healthcheck   --selftest ', ['/app/healthcheck', '--selftest']],
+    [`sh -c "echo hi; exit 4"`, ['sh', '-c', 'echo hi; exit 4']],
+    [`echo 'a  b' "c \\"d\\"" e\\ f`, ['echo', 'a  b', 'c "d"', 'e f']],
+    ['echo $(rm -rf /) `id` ; | &&', ['echo', '$(rm', '-rf', '/)', '`id`', ';', '|', '&&']],
+    [`''`, ['']],
+    ['', []],
+  ])('%s', (text, argv) => {
+    expect(splitCommand('test', text)).toEqual(argv);
+  });
+
+  it('rejects an unclosed quote, naming the input', () => {
+    expect(() => splitCommand('scan', 'trivy "image')).toThrow(InputError);
+    expect(() => splitCommand('scan', 'trivy "image')).toThrow(/input "scan": the command has an unclosed " quote/);
+  });
+});
+
+describe('substitute', () => {
+  it('replaces placeholders inside arguments and never re-splits', () => {
+    expect(substitute(['scan', '--input={oci}', '{image}'], { image: 'r/app:1 ; id', oci: '/t/a.tar' })).toEqual(['scan', '--input=/t/a.tar', 'r/app:1 ; id']);
+  });
+});
+
+describe('gate inputs and plan', () => {
+  it('a scan must name the image', () => {
+    const error = expectInputError(() => inputsFrom({ scan: 'trivy image' }), 'scan');
+    expect(error.message).toContain('{image}');
+  });
+
+  it('test-platforms must be built', () => {
+    const inputs = inputsFrom({ tags: 'r.example/app:1', test: 'true', platforms: 'linux/amd64', 'test-platforms': 'linux/arm64' });
+    expect(() => planGate(inputs, 'amd64', '/t/build-push-1')).toThrow(/input "test-platforms": linux\/arm64 is not among the platforms built/);
+  });
+
+  it('loads instead of pushing, tests the native platform first', () => {
+    const inputs = inputsFrom({ tags: 'r.example/app:1', test: 'npm test', 'test-platforms': 'linux/arm64' });
+    const plan = makePlan(inputs, fixtureContext('push'), { architecture: 'amd64', workDir: '/t/build-push-1', env: {} });
+    expect(plan.gate).toEqual({ test: ['npm', 'test'], testPlatforms: ['linux/amd64', 'linux/arm64'], localName: 'build-push-gate:build-push-1' });
+    expect(plan.buildArgs).toContain('--load');
+    expect(plan.buildArgs).not.toContain('--push');
+    expect(plan.push.push).toBe(true);
+  });
+
+  it('tags a gated image without tags with a local name', () => {
+    const plan = makePlan(inputsFrom({ scan: 'scan {image}' }), fixtureContext('pull_request'), { architecture: 'amd64', workDir: '/t/build-push-2', env: {} });
+    expect(plan.buildArgs.join(' ')).toContain('--tag build-push-gate:build-push-2');
+  });
+});
