@@ -1,6 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InputError } from './errors.js';
 import { splitCommand } from './gate.js';
+import { parseMetadataInputs, type ParsedMetadataInputs } from './tags/metadata.js';
 import { parseDuration } from './retry.js';
 import { normalizeRegistry, parseImageReference, type ImageReference } from './tags/reference.js';
 
@@ -9,7 +10,9 @@ import { normalizeRegistry, parseImageReference, type ImageReference } from './t
  * action.yml in both directions, so adding an input means adding it in both places.
  */
 export const INPUT_NAMES = [
+  'images',
   'tags',
+  'flavor',
   'push',
   'dry-run',
   'registry-auth',
@@ -19,6 +22,10 @@ export const INPUT_NAMES = [
   'build-args',
   'target',
   'labels',
+  'annotations',
+  'sep-tags',
+  'sep-labels',
+  'sep-annotations',
   'secrets',
   'no-cache',
   'pull',
@@ -74,7 +81,16 @@ export interface BuildSecret {
 }
 
 export interface Inputs {
+  /**
+   * Full image references. With `images` set this starts empty: the tags come from
+   * metadata-action's rules, computed in the plan (they depend on the event).
+   */
   readonly tags: readonly ImageReference[];
+  /** `images`, `tags` (as rules), `flavor`, `labels`, `annotations` as docker/metadata-action reads them, when `images` is set. */
+  readonly metadata?: ParsedMetadataInputs;
+  /** `level:key=value` annotation lines passed to buildx as they are (when `images` is not set). */
+  readonly annotations: readonly string[];
+  readonly separators: { readonly tags: string; readonly labels: string; readonly annotations: string };
   readonly push: PushMode;
   readonly dryRun: boolean;
   readonly registryAuth: readonly RegistryLogin[];
@@ -257,6 +273,12 @@ export function parseRegistryAuth(text: string, mask: MaskSecret): RegistryLogin
 }
 
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
+const ANNOTATION = /^(?:(?:manifest|index|manifest-descriptor|index-descriptor)(?:\[[a-z0-9/,]+\])?:)?[^=\s:][^=]*=/;
+
+/** Output separators keep their whitespace (a lone space is a valid separator); default newline. */
+function separator(text: string): string {
+  return text === '' ? '\n' : text;
+}
 const LABEL = /^[^=\s][^=]*=/;
 
 function parseKeyValueLines(name: InputName, text: string, pattern: RegExp, example: string): string[] {
@@ -319,8 +341,13 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     }
   }
 
+  // With `images`, `tags` is metadata-action's rule list; without, full image references.
+  const metadata = raw.images.trim()
+    ? parseMetadataInputs({ images: raw.images, tags: raw.tags, flavor: raw.flavor, labels: raw.labels, annotations: raw.annotations })
+    : undefined;
+  if (!metadata && raw.flavor.trim()) throw new InputError('flavor', 'only applies together with images (the tag rules)', 'latest=auto');
   const tagExample = 'ghcr.io/acme/app:1.2.3';
-  const tags = [...new Set(splitList(raw.tags, { commas: true }))].map((tag) => parseImageReference(tag, 'tags', tagExample));
+  const tags = metadata ? [] : [...new Set(splitList(raw.tags, { commas: true }))].map((tag) => parseImageReference(tag, 'tags', tagExample));
 
   const file = singleLine('file', raw.file, 'docker/Dockerfile');
   const target = singleLine('target', raw.target, 'runtime');
@@ -338,7 +365,10 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     platforms: parsePlatforms(raw.platforms),
     buildArgs: parseKeyValueLines('build-args', raw['build-args'], BUILD_ARG, 'NODE_VERSION=20'),
     ...(target === undefined ? {} : { target }),
-    labels: parseKeyValueLines('labels', raw.labels, LABEL, 'org.opencontainers.image.vendor=Acme'),
+    labels: metadata ? [] : parseKeyValueLines('labels', raw.labels, LABEL, 'org.opencontainers.image.vendor=Acme'),
+    ...(metadata ? { metadata } : {}),
+    annotations: metadata ? [] : parseKeyValueLines('annotations', raw.annotations, ANNOTATION, 'index:org.opencontainers.image.vendor=Acme'),
+    separators: { tags: separator(raw['sep-tags']), labels: separator(raw['sep-labels']), annotations: separator(raw['sep-annotations']) },
     secrets,
     noCache: parseBoolean('no-cache', raw['no-cache'], false),
     pull: parseBoolean('pull', raw.pull, false),

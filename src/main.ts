@@ -16,6 +16,7 @@ import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.
 import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
 import { PRIVILEGED_PR_EVENTS } from './trust.js';
+import { repositoryInfo } from './repository.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig } from './registries/docker-config.js';
 import { logIn } from './registries/login.js';
@@ -26,7 +27,7 @@ import { describePlan, publish, type Report } from './summary.js';
 const HOST_ARCH = dockerArchitecture(process.arch);
 
 function readInputs(): Inputs {
-  const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name)])) as RawInputs;
+  const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name, process.env, name.startsWith('sep-'))])) as RawInputs;
   return parseInputs(raw, (secret) => core.setSecret(secret));
 }
 
@@ -38,8 +39,9 @@ async function checkedOutSha(context: Context): Promise<string | undefined> {
 
 async function plan(inputs: Inputs, context: Context): Promise<Plan> {
   const workDir = path.join(context.runnerTemp, `build-push-${randomUUID().slice(0, 8)}`);
-  const sha = await checkedOutSha(context);
-  const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, ...(sha ? { checkedOutSha: sha } : {}) });
+  const [sha, repo] = await Promise.all([checkedOutSha(context), inputs.metadata ? repositoryInfo(context, inputs.githubToken, process.env, core.warning) : undefined]);
+  const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, now: new Date(), ...(sha ? { checkedOutSha: sha } : {}), ...(repo ? { repo } : {}) });
+  made.metadata?.warnings.forEach((warning) => core.warning(warning));
   if (made.untrustedCode) core.warning(`${made.untrustedCode}; allow-untrusted-code is set, so credentials are used anyway`);
   core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
   core.info(describePlan(made));
@@ -67,7 +69,16 @@ async function run(): Promise<void> {
     const inputs = await phases.run('inputs', readInputs);
     const context = await phases.run('context', () => readContext(process.env, (file) => readFileSync(file, 'utf8'), process.cwd(), os.tmpdir()));
     const runPlan = await phases.run('plan', () => plan(inputs, context));
-    report = { ...report, dryRun: inputs.dryRun, tags: runPlan.tags, platforms: runPlan.platforms, pushDecision: runPlan.push, planText: describePlan(runPlan) };
+    report = {
+      ...report,
+      dryRun: inputs.dryRun,
+      tags: runPlan.tags,
+      platforms: runPlan.platforms,
+      pushDecision: runPlan.push,
+      planText: describePlan(runPlan),
+      separators: inputs.separators,
+      ...(runPlan.metadata ? { tagging: runPlan.metadata } : {}),
+    };
     if (inputs.dryRun) {
       core.info('dry-run: stopping after the plan; no docker command was run.');
       return;
@@ -116,7 +127,7 @@ async function run(): Promise<void> {
     if (runPlan.push.push) {
       // A gated image must land with the digest the gate saw: its image ID (the index digest).
       const expected = gate ? build.imageId || build.digest : build.digest;
-      const pushed = await phases.run('verify', () => verifyPush(manifestReader(docker, credentials), inputs.tags, expected, runPlan.platforms, retry, core.info));
+      const pushed = await phases.run('verify', () => verifyPush(manifestReader(docker, credentials), runPlan.references, expected, runPlan.platforms, retry, core.info));
       report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations };
       core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
     }

@@ -4,6 +4,8 @@ import type { Context, Env } from './context.js';
 import * as path from 'node:path';
 import { ActionError, InputError } from './errors.js';
 import type { GatePlan } from './gate.js';
+import { commitDateFromPayload, computeMetadata, type Metadata, type RepositoryInfo } from './tags/metadata.js';
+import { parseImageReference, type ImageReference } from './tags/reference.js';
 import { codeTrust, untrustedCodeError } from './trust.js';
 import type { Inputs } from './inputs.js';
 import { decidePush, type PushDecision } from './push-decision.js';
@@ -19,6 +21,10 @@ export interface Host {
   readonly env: Env;
   /** `git rev-parse HEAD` of the workspace, when it is a git work tree. */
   readonly checkedOutSha?: string;
+  /** The time the tag rules and the created label use. */
+  readonly now?: Date;
+  /** Repository facts for the OCI labels, when the payload lacks them (GitHub API). */
+  readonly repo?: RepositoryInfo;
 }
 
 /** Everything the action will do, decided before anything is done. `dry-run` prints this. */
@@ -37,6 +43,28 @@ export interface Plan {
   readonly untrustedCode?: string;
   /** Tests and scan before any push; then the loaded image is pushed by `docker push`. */
   readonly gate?: GatePlan;
+  /** The image references to push (from `tags`, or computed by metadata-action's rules). */
+  readonly references: readonly ImageReference[];
+  /** What docker/metadata-action would output, when `images` is set. */
+  readonly metadata?: Metadata;
+}
+
+/** Applies metadata-action's rules: the inputs as they would be had the user written the tags, labels and annotations out. */
+export function withMetadata(inputs: Inputs, context: Context, host: Host): { inputs: Inputs; metadata?: Metadata } {
+  if (!inputs.metadata) return { inputs };
+  const commitDate = commitDateFromPayload(context.payload as Record<string, unknown>, context.sha);
+  const metadata = computeMetadata(inputs.metadata, {
+    eventName: context.eventName,
+    ref: context.ref,
+    sha: context.sha,
+    payload: context.payload as Record<string, unknown>,
+    repository: context.repository,
+    now: host.now ?? new Date(0),
+    ...(host.repo ? { repo: host.repo } : {}),
+    ...(commitDate ? { commitDate } : {}),
+  });
+  const tags = metadata.tags.map((tag) => parseImageReference(tag, 'images', 'ghcr.io/acme/app'));
+  return { inputs: { ...inputs, tags, labels: metadata.labels, annotations: metadata.annotations }, metadata };
 }
 
 /** The gate, when `test` or `scan` is set: the native platform first, then test-platforms. */
@@ -56,7 +84,8 @@ export function planGate(inputs: Inputs, hostArchitecture: string, workDir: stri
   };
 }
 
-export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
+export function makePlan(given: Inputs, context: Context, host: Host): Plan {
+  const { inputs, metadata } = withMetadata(given, context, host);
   const push = decidePush(inputs.push, context.eventName, inputs.tags.length > 0);
   if (push.push && inputs.tags.length === 0) {
     throw new InputError('tags', 'is empty, but push is true: there is nothing to push to', 'ghcr.io/acme/app:latest');
@@ -81,5 +110,7 @@ export function makePlan(inputs: Inputs, context: Context, host: Host): Plan {
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),
     ...(gate ? { gate } : {}),
+    references: inputs.tags,
+    ...(metadata ? { metadata } : {}),
   };
 }

@@ -15,9 +15,10 @@ export function escapeData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
-/** The value of an input (trimmed, '' when unset), as the runner passes it. */
-export function getInput(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+/** The value of an input ('' when unset), trimmed unless `keepWhitespace` (separators). */
+export function getInput(name: string, env: NodeJS.ProcessEnv = process.env, keepWhitespace = false): string {
+  const value = env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '';
+  return keepWhitespace ? value : value.trim();
 }
 
 /** `name<<DELIMITER` block for the runner's file commands (safe for multi-line values). */

@@ -1,4 +1,5 @@
 import type { Plan } from './plan.js';
+import { metadataOutputs, type Metadata } from './tags/metadata.js';
 import * as core from './runner.js';
 
 /** The plan as users read it in the log, the `plan` output and the summary (the plan holds no secrets). */
@@ -41,24 +42,33 @@ export interface Report {
   readonly phases: readonly PhaseTiming[];
   readonly failure?: string;
   readonly planText?: string;
+  /** docker/metadata-action's results, when `images` is set. */
+  readonly tagging?: Metadata;
+  readonly separators?: { readonly tags: string; readonly labels: string; readonly annotations: string };
   /** What the gate did, when `test` or `scan` is set. */
   readonly gate?: { readonly tested: boolean; readonly scanned: boolean; readonly failureOutput?: string };
 }
 
-export const OUTPUT_NAMES = ['digest', 'imageid', 'metadata', 'tags', 'pushed', 'platforms', 'plan', 'tested', 'scanned'] as const;
+export const OUTPUT_NAMES = ['digest', 'imageid', 'metadata', 'tags', 'pushed', 'platforms', 'plan', 'tested', 'scanned', 'version', 'labels', 'annotations', 'json'] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 
 export function outputsFor(report: Report): Record<OutputName, string> {
+  const separators = report.separators ?? { tags: '\n', labels: '\n', annotations: '\n' };
+  const tagging = report.tagging ? metadataOutputs(report.tagging, separators) : undefined;
   return {
     digest: report.digest,
     imageid: report.imageId,
     metadata: report.metadata,
-    tags: report.tags.join('\n'),
+    tags: report.tags.join(separators.tags),
     pushed: String(report.pushed),
     platforms: report.platforms.join(','),
     plan: report.planText ?? '',
     tested: String(report.gate?.tested ?? false),
     scanned: String(report.gate?.scanned ?? false),
+    version: tagging?.version ?? '',
+    labels: tagging?.labels ?? '',
+    annotations: tagging?.annotations ?? '',
+    json: tagging?.json ?? '',
   };
 }
 
@@ -80,6 +90,7 @@ function pushedCell(report: Report): string {
 /** The job summary, as Markdown. */
 export function renderSummary(report: Report): string {
   const rows: [string, string][] = [
+    ...(report.tagging?.version.main ? ([['Version', code(report.tagging.version.main)]] as [string, string][]) : []),
     ['Result', report.failure ? `❌ ${escapeCell(report.failure)}` : report.dryRun ? 'dry run: nothing was built' : '✅ built'],
     ['Tags', report.tags.length ? report.tags.map(code).join('<br>') : '(none)'],
     ['Platforms', report.platforms.join(', ')],

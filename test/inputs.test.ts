@@ -58,6 +58,8 @@ const DEFAULT_INPUTS: Inputs = {
   retryDelayMs: 2000,
   allowUntrustedCode: false,
   testPlatforms: [],
+  annotations: [],
+  separators: { tags: '\n', labels: '\n', annotations: '\n' },
 };
 
 describe('INPUT_NAMES and action.yml', () => {
@@ -195,6 +197,8 @@ describe('parseInputs with every input set', () => {
       retryDelayMs: 2000,
       allowUntrustedCode: false,
       testPlatforms: [],
+      annotations: [],
+      separators: { tags: '\n', labels: '\n', annotations: '\n' },
     } satisfies Inputs);
   });
 

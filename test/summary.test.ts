@@ -50,6 +50,10 @@ describe('outputsFor', () => {
       plan: PLAN_TEXT,
       tested: 'false',
       scanned: 'false',
+      version: '',
+      labels: '',
+      annotations: '',
+      json: '',
     });
   });
 
@@ -63,7 +67,7 @@ describe('outputsFor', () => {
   });
 
   it('writes empty strings and pushed=false when nothing happened', () => {
-    expect(outputsFor(emptyReport)).toEqual({ digest: '', imageid: '', metadata: '', tags: '', pushed: 'false', platforms: '', plan: '', tested: 'false', scanned: 'false' });
+    expect(outputsFor(emptyReport)).toEqual({ digest: '', imageid: '', metadata: '', tags: '', pushed: 'false', platforms: '', plan: '', tested: 'false', scanned: 'false', version: '', labels: '', annotations: '', json: '' });
   });
 
   it('has a value for every declared output', () => {

@@ -41,6 +41,7 @@ export function buildxBuildArgs(inputs: Inputs, output: BuildOutput | boolean, f
   if (inputs.target) args.push('--target', inputs.target);
   add('--build-arg', inputs.buildArgs);
   add('--label', inputs.labels);
+  add('--annotation', inputs.annotations);
   add('--tag', [...inputs.tags.map((tag) => tag.full), ...extraTags]);
   add('--secret', [...files.secretFiles].map(([id, file]) => `id=${id},src=${file}`));
   add('--cache-from', inputs.cacheFrom);

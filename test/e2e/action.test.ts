@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, EARLIER_LOGIN, indexPlatforms, loadEngineEnv, registryManifest, runnerHome, testDockerConfig } from './engine.mjs';
+import { docker, EARLIER_LOGIN, indexPlatforms, loadEngineEnv, registryBlob, registryManifest, runnerHome, testDockerConfig } from './engine.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
 import { listFiles, REPO_ROOT, runAction } from './runner.mjs';
 
@@ -142,6 +142,59 @@ describe('push event', () => {
     const userConfig = JSON.parse(readFileSync(path.join(home, '.docker', 'config.json'), 'utf8'));
     expect(Object.keys(userConfig.auths)).toEqual([EARLIER_LOGIN.registry]);
     expectNoSecretLeak(result, [engine.password]);
+  });
+});
+
+describe('docker/metadata-action rules (images + tags)', () => {
+  const name = `e2e/meta-${unique()}`;
+  const sha = 'abcdef0123456789abcdef0123456789abcdef01';
+  let result: Run;
+
+  beforeAll(async () => {
+    result = await run({
+      eventName: 'push',
+      ref: 'refs/tags/v1.2.3',
+      sha,
+      payload: { ref: 'refs/tags/v1.2.3', repository: { name: 'app', full_name: 'acme/app', html_url: 'https://github.com/acme/app', description: 'An app', license: { spdx_id: 'MIT' }, default_branch: 'main' } },
+      inputs: {
+        ...appInputs(''),
+        images: `${engine.registry}/${name}`,
+        tags: 'type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.{{minor}}\ntype=sha',
+        labels: 'org.opencontainers.image.vendor=Acme',
+      },
+    });
+  });
+
+  it('pushes every computed tag to the same index', async () => {
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(result.outputs.version).toBe('1.2.3');
+    expect((result.outputs.tags ?? '').split('\n')).toEqual([`${engine.registry}/${name}:1.2.3`, `${engine.registry}/${name}:1.2`, `${engine.registry}/${name}:sha-abcdef0`, `${engine.registry}/${name}:latest`]);
+    for (const tag of ['1.2.3', '1.2', 'sha-abcdef0', 'latest']) {
+      const manifest = await registryManifest(engine, name, tag);
+      expect(manifest.digest, tag).toBe(result.outputs.digest);
+    }
+  });
+
+  it('writes the OCI annotations on the index and the labels into each image config', async () => {
+    const index = await registryManifest(engine, name, '1.2.3');
+    expect(index.json.annotations).toMatchObject({
+      'org.opencontainers.image.version': '1.2.3',
+      'org.opencontainers.image.revision': sha,
+      'org.opencontainers.image.source': 'https://github.com/acme/app',
+      'org.opencontainers.image.licenses': 'MIT',
+      'org.opencontainers.image.title': 'app',
+    });
+    const arm = index.json.manifests.find((entry: { platform?: { architecture?: string } }) => entry.platform?.architecture === 'arm64');
+    const image = await registryManifest(engine, name, arm.digest);
+    expect(image.json.annotations['org.opencontainers.image.version']).toBe('1.2.3');
+    const config = await registryBlob(engine, name, image.json.config.digest as string);
+    expect(config.json.config.Labels).toMatchObject({
+      'org.opencontainers.image.version': '1.2.3',
+      'org.opencontainers.image.revision': sha,
+      'org.opencontainers.image.description': 'An app',
+      'org.opencontainers.image.vendor': 'Acme',
+    });
+    expect(JSON.parse(result.outputs.json ?? '{}').labels['org.opencontainers.image.vendor']).toBe('Acme');
   });
 });
 

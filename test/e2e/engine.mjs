@@ -48,6 +48,14 @@ export async function registryManifest(engine, repository, reference) {
   };
 }
 
+/** Reads a blob (e.g. an image config) straight from the registry's HTTP API. */
+export async function registryBlob(engine, repository, digest) {
+  const response = await fetch(`http://${engine.registry}/v2/${repository}/blobs/${digest}`, {
+    headers: { Authorization: `Basic ${Buffer.from(`${engine.username}:${engine.password}`).toString('base64')}` },
+  });
+  return { status: response.status, json: response.status === 200 ? JSON.parse(await response.text()) : undefined };
+}
+
 /** Platforms (os/arch) of the images in an index, without attestation manifests. */
 export function indexPlatforms(index) {
   return (index.manifests ?? [])

@@ -381,6 +381,12 @@ else
   info "started dockerd (pid $(cat "$DOCKERD_PID"), log $DOCKERD_LOG)"
 fi
 docker_uses_snapshotter || die "the daemon does not use the containerd snapshotter" "$DOCKERD_LOG"
+# Another daemon stopping on this machine can delete docker0 under ours (RUN steps then fail
+# with "adding interface ... to bridge docker0 failed"); put the bridge back as dockerd made it.
+if ! ip link show docker0 >/dev/null 2>&1; then
+  info "docker0 is missing (another daemon removed it): recreating the bridge"
+  ip link add docker0 type bridge && ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up
+fi
 ENGINE_VERSION=$(docker version --format '{{.Server.Version}}')
 info "engine $ENGINE_VERSION, storage: $(docker info --format '{{.Driver}}'), cgroup v$(docker info --format '{{.CgroupVersion}}')"
 

@@ -1,0 +1,59 @@
+// metadata-action's rules inside the plan: images + tag rules in, full references,
+// labels and annotations on the buildx command line and in the outputs.
+import { describe, expect, it } from 'vitest';
+import { makePlan } from '../src/plan.js';
+import { outputsFor, type Report } from '../src/summary.js';
+import { fixtureContext } from './support/context.js';
+import { expectInputError, inputsFrom } from './support/inputs.js';
+
+const HOST = { architecture: 'amd64', workDir: '/t/build-push-1', env: {}, now: new Date('2026-11-26T10:00:00Z') };
+
+describe('images + tag rules', () => {
+  const inputs = inputsFrom({
+    images: 'ghcr.io/acme/app\n123456789012.dkr.ecr.us-east-1.amazonaws.com/app',
+    tags: 'type=ref,event=branch\ntype=sha',
+    labels: 'org.opencontainers.image.vendor=Acme',
+  });
+
+  it('computes full references for every image and plans a push to both registries', () => {
+    const plan = makePlan(inputs, fixtureContext('push'), HOST);
+    expect(plan.tags).toEqual(expect.arrayContaining(['ghcr.io/acme/app:main', '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:main']));
+    expect(plan.tags.some((tag) => /^ghcr\.io\/acme\/app:sha-[0-9a-f]{7}$/.test(tag))).toBe(true);
+    expect(plan.references.map((reference) => reference.registry)).toContain('123456789012.dkr.ecr.us-east-1.amazonaws.com');
+    expect(plan.registries.map((entry) => entry.registry)).toEqual(['ghcr.io', '123456789012.dkr.ecr.us-east-1.amazonaws.com']);
+  });
+
+  it('puts the generated labels (user lines win) and both annotation levels on the buildx command line', () => {
+    const plan = makePlan(inputs, fixtureContext('push'), HOST);
+    const args = plan.buildArgs.join('\n');
+    expect(args).toContain('--label\norg.opencontainers.image.vendor=Acme');
+    expect(args).toMatch(/--label\norg\.opencontainers\.image\.revision=[0-9a-f]{40}/);
+    expect(args).toContain('--label\norg.opencontainers.image.created=2026-11-26T10:00:00.000Z');
+    expect(args).toMatch(/--annotation\nmanifest:org\.opencontainers\.image\.revision=/);
+    expect(args).toMatch(/--annotation\nindex:org\.opencontainers\.image\.revision=/);
+  });
+
+  it('writes metadata-action outputs with the separators', () => {
+    const withSeparators = inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=raw,value=1.0\ntype=raw,value=stable', 'sep-tags': ',' });
+    const plan = makePlan(withSeparators, fixtureContext('push'), HOST);
+    const report: Report = { dryRun: true, tags: plan.tags, platforms: plan.platforms, pushed: false, digest: '', imageId: '', metadata: '', phases: [], separators: withSeparators.separators, ...(plan.metadata ? { tagging: plan.metadata } : {}) };
+    const outputs = outputsFor(report);
+    expect(outputs.tags).toBe('ghcr.io/acme/app:1.0,ghcr.io/acme/app:stable');
+    expect(outputs.version).toBe('1.0');
+    expect(JSON.parse(outputs.json).tags).toEqual(['ghcr.io/acme/app:1.0', 'ghcr.io/acme/app:stable']);
+  });
+
+  it('a pull request gets pr-N and does not push', () => {
+    const plan = makePlan(inputsFrom({ images: 'ghcr.io/acme/app' }), fixtureContext('pull_request'), HOST);
+    expect(plan.push.push).toBe(false);
+    expect(plan.tags.some((tag) => /^ghcr\.io\/acme\/app:pr-\d+$/.test(tag))).toBe(true);
+  });
+
+  it('flavor without images is an error', () => {
+    expectInputError(() => inputsFrom({ flavor: 'latest=false' }), 'flavor');
+  });
+
+  it('an invalid rule names the input', () => {
+    expectInputError(() => inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=semvr,pattern={{version}}' }), 'tags');
+  });
+});
