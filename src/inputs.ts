@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InputError } from './errors.js';
+import type { CacheMode } from './cache.js';
 import { splitCommand } from './gate.js';
 import { parseMetadataInputs, type ParsedMetadataInputs } from './tags/metadata.js';
 import { parseDuration } from './retry.js';
@@ -32,6 +33,8 @@ export const INPUT_NAMES = [
   'load',
   'provenance',
   'sbom',
+  'cache',
+  'cache-write',
   'cache-from',
   'cache-to',
   'outputs',
@@ -106,6 +109,10 @@ export interface Inputs {
   readonly load: boolean;
   readonly provenance?: string;
   readonly sbom?: string;
+  /** Cache backend: auto (gha when the job has the cache service), gha, registry, local, none. */
+  readonly cache: CacheMode;
+  /** Write the cache even on a run that does not push. */
+  readonly cacheWrite: boolean;
   readonly cacheFrom: readonly string[];
   readonly cacheTo: readonly string[];
   readonly outputs: readonly string[];
@@ -375,6 +382,8 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     load: parseBoolean('load', raw.load, false),
     ...optionalField('provenance', singleLine('provenance', raw.provenance, 'mode=max')),
     ...optionalField('sbom', singleLine('sbom', raw.sbom, 'true')),
+    cache: parseCacheMode(raw.cache),
+    cacheWrite: parseBoolean('cache-write', raw['cache-write'], false),
     cacheFrom: splitList(raw['cache-from'], { commas: false }),
     cacheTo: splitList(raw['cache-to'], { commas: false }),
     outputs: splitList(raw.outputs, { commas: false }),
@@ -430,6 +439,12 @@ function parseDurationInput(name: InputName, text: string, fallback: number | un
     throw new InputError(name, `"${value.slice(0, 50)}" is not a duration from ${min} ms to ${max / 60_000} minutes (a number with ms, s, m or h)`, name === 'timeout' ? '30m' : '2s');
   }
   return milliseconds;
+}
+
+function parseCacheMode(text: string): CacheMode {
+  const value = text.trim().toLowerCase() || 'auto';
+  if (['auto', 'gha', 'registry', 'local', 'none'].includes(value)) return value as CacheMode;
+  throw new InputError('cache', `"${text.trim().slice(0, 50)}" is not one of auto, gha, registry, local, none`, 'gha');
 }
 
 function optionalArgv<K extends 'test' | 'scan'>(name: K, text: string): { [P in K]?: string[] } {

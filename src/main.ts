@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkBuildContext, runBuild, writeSecretFiles } from './build.js';
+import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { inspectEngine, selectBuilder } from './buildx/builder.js';
 import { Docker } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
@@ -100,10 +101,17 @@ async function run(): Promise<void> {
     if (runPlan.gate && builder.name && runPlan.platforms.length > 1) {
       throw new PhaseError('builder', new ActionError('test and scan need the multi-platform image loaded into the engine, which only the docker driver with the containerd image store can do; this runner\'s engine has no containerd image store (enable "features": {"containerd-snapshotter": true} in daemon.json), or gate a single platform'));
     }
-    const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...runPlan.buildArgs.slice(2)] : [...runPlan.buildArgs];
-    const build = await phases.run('build', () =>
-      runBuild(docker, args, runPlan.files, { pushRegistries, retry, log: core.info, ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}) }),
-    );
+    const planned = cacheForBuilder(runPlan.buildArgs, builder.driver, builder.containerdStore);
+    if (planned.warning) core.warning(planned.warning);
+    const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...planned.args.slice(2)] : planned.args;
+    const local = runPlan.cache.local;
+    const build = await phases.run('build', async () => {
+      core.info(`Cache: ${runPlan.cache.reason}`);
+      if (local) await restoreLocalCache(local, process.env, core.info);
+      const result = await runBuild(docker, args, runPlan.files, { pushRegistries, retry, log: core.info, ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}) });
+      if (local) await saveLocalCache(local, process.env, core.info);
+      return result;
+    });
     report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
 
     const gate = runPlan.gate;

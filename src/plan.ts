@@ -3,6 +3,7 @@ import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx/args.js';
 import type { Context, Env } from './context.js';
 import * as path from 'node:path';
 import { ActionError, InputError } from './errors.js';
+import { planCache, type CachePlan } from './cache.js';
 import type { GatePlan } from './gate.js';
 import { commitDateFromPayload, computeMetadata, type Metadata, type RepositoryInfo } from './tags/metadata.js';
 import { parseImageReference, type ImageReference } from './tags/reference.js';
@@ -47,6 +48,7 @@ export interface Plan {
   readonly references: readonly ImageReference[];
   /** What docker/metadata-action would output, when `images` is set. */
   readonly metadata?: Metadata;
+  readonly cache: CachePlan;
 }
 
 /** Applies metadata-action's rules: the inputs as they would be had the user written the tags, labels and annotations out. */
@@ -98,6 +100,8 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   const usesCredentials = push.push || registries.some((entry) => entry.provider);
   if (trust.trusted === false && usesCredentials && !inputs.allowUntrustedCode) throw new ActionError(untrustedCodeError(trust.reason));
   const gate = planGate(inputs, host.architecture, host.workDir);
+  const cache = planCache(inputs, push.push, host.env, host.workDir);
+  const withCache: Inputs = { ...inputs, cacheFrom: cache.from, cacheTo: cache.to };
   return {
     push,
     tags: inputs.tags.map((tag) => tag.full),
@@ -106,11 +110,12 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     registries,
     files,
     // A gated image is loaded, tested, then pushed as is: buildx must not push it itself.
-    buildArgs: buildxBuildArgs(inputs, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files),
+    buildArgs: buildxBuildArgs(withCache, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files),
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),
     ...(gate ? { gate } : {}),
     references: inputs.tags,
+    cache,
     ...(metadata ? { metadata } : {}),
   };
 }

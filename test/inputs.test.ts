@@ -60,6 +60,8 @@ const DEFAULT_INPUTS: Inputs = {
   testPlatforms: [],
   annotations: [],
   separators: { tags: '\n', labels: '\n', annotations: '\n' },
+  cache: 'auto',
+  cacheWrite: false,
 };
 
 describe('INPUT_NAMES and action.yml', () => {
@@ -199,6 +201,8 @@ describe('parseInputs with every input set', () => {
       testPlatforms: [],
       annotations: [],
       separators: { tags: '\n', labels: '\n', annotations: '\n' },
+      cache: 'auto',
+      cacheWrite: false,
     } satisfies Inputs);
   });
 

@@ -125,13 +125,13 @@ export async function selectBuilder(
   docker: Docker,
   onCreate: (name: string) => void,
   log: (line: string) => void,
-): Promise<{ name?: string; description: string }> {
+): Promise<{ name?: string; description: string; driver: string; containerdStore: boolean }> {
   const choice = chooseBuilder(engine.builder, platforms, engine.containerdStore, hostArch);
   log(choice.reason);
-  if (choice.kind === 'current') return { description: choice.reason };
+  if (choice.kind === 'current') return { description: choice.reason, driver: engine.builder.driver, containerdStore: engine.containerdStore };
   const name = `build-push-${randomUUID().slice(0, 8)}`;
   onCreate(name);
   log(`Creating docker-container builder ${name} with ${buildkitImage}`);
   await createBuilder(docker, name, buildkitImage);
-  return { name, description: `${name} (docker-container, created because ${choice.reason})` };
+  return { name, description: `${name} (docker-container, created because ${choice.reason})`, driver: 'docker-container', containerdStore: engine.containerdStore };
 }

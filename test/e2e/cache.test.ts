@@ -1,0 +1,72 @@
+// Registry cache end to end: a second build, after the local build cache is wiped and one
+// source file changed, takes the steps before the change from the registry cache.
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
+import { docker, loadEngineEnv, registryManifest, runnerHome, testDockerConfig } from './engine.mjs';
+// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
+import { REPO_ROOT, runAction } from './runner.mjs';
+
+interface Run {
+  main: { exitCode: number; log: string };
+  outputs: Record<string, string>;
+}
+
+let engine: { registry: string; username: string; password: string; baseImage: string };
+let home: string;
+let workspace: string;
+const repository = `e2e/cache-${randomUUID().slice(0, 8)}`;
+
+beforeAll(() => {
+  engine = loadEngineEnv();
+  home = runnerHome();
+  workspace = mkdtempSync(path.join(os.tmpdir(), 'cache-workspace-'));
+  cpSync(path.join(REPO_ROOT, 'example', 'app'), path.join(workspace, 'app'), { recursive: true });
+});
+
+async function build(tag: string): Promise<Run> {
+  return (await runAction({
+    home,
+    workspace,
+    eventName: 'push',
+    inputs: {
+      tags: `${engine.registry}/${repository}:${tag}`,
+      context: 'app',
+      cache: 'registry',
+      'build-args': `BASE_IMAGE=${engine.baseImage}`,
+      'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
+    },
+  })) as Run;
+}
+
+describe('cache: registry', () => {
+  it('writes <image>:buildcache, and a rebuild after wiping the local cache reuses it', async () => {
+    const first = await build('1');
+    expect(first.main.exitCode, first.main.log).toBe(0);
+    expect(first.main.log).toContain(`Cache: registry cache ${engine.registry}/${repository}:buildcache`);
+    expect((await registryManifest(engine, repository, 'buildcache')).status).toBe(200);
+
+    // No local build cache left: whatever is CACHED now came from the registry.
+    expect(docker(['buildx', 'prune', '--all', '--force']).status).toBe(0);
+    writeFileSync(path.join(workspace, 'app', 'hello.sh'), '#!/bin/sh\necho "hello again from $(uname -m)"\n', { mode: 0o755 });
+
+    const second = await build('2');
+    expect(second.main.exitCode, second.main.log).toBe(0);
+    expect(second.main.log).toMatch(/importing cache manifest from 127\.0\.0\.1:5000\/e2e\/cache-[0-9a-f]+:buildcache/);
+    // The RUN step (before the changed COPY) is CACHED on both platforms; the COPY is rebuilt.
+    const cachedRun = second.main.log.split('\n').filter((line) => /\[linux\/(amd64|arm64) 2\/3\] RUN/.test(line));
+    expect(cachedRun.length).toBeGreaterThan(0);
+    expect(second.main.log).toMatch(/#\d+ \[linux\/amd64 2\/3\] RUN[^\n]*\n#\d+ CACHED/);
+    expect(second.main.log).toMatch(/#\d+ \[linux\/arm64 2\/3\] RUN[^\n]*\n#\d+ CACHED/);
+
+    // And the image is right: the new script, on both platforms.
+    const config = testDockerConfig(engine);
+    const ref = `${engine.registry}/${repository}:2`;
+    const arm = docker(['run', '--rm', '--pull', 'always', '--platform', 'linux/arm64', ref], config);
+    expect(arm.stdout).toContain('hello again from aarch64');
+    docker(['image', 'rm', ref], config);
+  });
+});
