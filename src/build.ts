@@ -61,6 +61,8 @@ export interface BuildOptions {
   readonly retry: RetryPolicy;
   readonly timeoutMs?: number;
   readonly log: (line: string) => void;
+  /** Seconds since the epoch for SOURCE_DATE_EPOCH (reproducible builds). */
+  readonly sourceDateEpoch?: number;
 }
 
 /**
@@ -74,7 +76,8 @@ export async function runBuild(docker: Docker, args: readonly string[], files: B
     const remaining = deadline === undefined ? undefined : deadline - Date.now();
     if (remaining !== undefined && remaining <= 0) throw new ActionError(`the build did not finish within the timeout of ${formatDelay(options.timeoutMs ?? 0)}`);
     const signal = remaining === undefined ? undefined : AbortSignal.timeout(remaining);
-    const result = await docker.run(args, { live: true, ...(signal ? { signal } : {}) });
+    const env = options.sourceDateEpoch === undefined ? undefined : { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) };
+    const result = await docker.run(args, { live: true, ...(signal ? { signal } : {}), ...(env ? { env } : {}) });
     if (signal?.aborted) throw new ActionError(`the build did not finish within the timeout of ${formatDelay(options.timeoutMs ?? 0)}; buildx was cancelled`);
     if (result.exitCode !== 0) {
       const output = result.stderr || result.stdout;

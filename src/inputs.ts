@@ -54,6 +54,7 @@ export const INPUT_NAMES = [
   'retry-delay',
   'timeout',
   'allow-untrusted-code',
+  'reproducible',
   'test',
   'test-platforms',
   'scan',
@@ -136,6 +137,8 @@ export interface Inputs {
   readonly timeoutMs?: number;
   /** The user accepts logging in and pushing while building pull request code on pull_request_target/workflow_run. */
   readonly allowUntrustedCode: boolean;
+  /** SOURCE_DATE_EPOCH from the commit time, and the created label follows it. */
+  readonly reproducible: boolean;
   /** Command (argv) run in a container of the built image before any push. */
   readonly test?: readonly string[];
   /** Emulated platforms the test also runs on. */
@@ -409,6 +412,7 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     retryDelayMs: parseDurationInput('retry-delay', raw['retry-delay'], 2000, 0, 5 * 60_000) ?? 2000,
     ...optionalNumber('timeoutMs', parseDurationInput('timeout', raw.timeout, undefined, 1000, 6 * 3_600_000)),
     allowUntrustedCode: parseBoolean('allow-untrusted-code', raw['allow-untrusted-code'], false),
+    reproducible: parseBoolean('reproducible', raw.reproducible, false),
     ...optionalArgv('test', raw.test),
     testPlatforms: raw['test-platforms'].trim() ? parsePlatforms(raw['test-platforms'], 'test-platforms') : [],
     ...optionalArgv('scan', raw.scan),

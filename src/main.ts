@@ -18,6 +18,7 @@ import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
 import { PRIVILEGED_PR_EVENTS } from './trust.js';
 import { repositoryInfo } from './repository.js';
+import { commitDateFromPayload } from './tags/metadata.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig } from './registries/docker-config.js';
 import { logIn } from './registries/login.js';
@@ -26,6 +27,8 @@ import { saveState } from './state.js';
 import { describePlan, publish, type Report } from './summary.js';
 
 const HOST_ARCH = dockerArchitecture(process.arch);
+/** Set by the plan phase when reproducible builds are asked for and the commit time is known. */
+let sourceDateEpoch: number | undefined;
 
 function readInputs(): Inputs {
   const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name, process.env, name.startsWith('sep-'))])) as RawInputs;
@@ -38,10 +41,27 @@ async function checkedOutSha(context: Context): Promise<string | undefined> {
   return new Promise((resolve) => execFile('git', ['rev-parse', 'HEAD'], { cwd: context.workspace }, (error, stdout) => resolve(error ? undefined : stdout.trim())));
 }
 
+/** The commit time, for reproducible builds: from the push payload, else git. */
+async function commitTime(context: Context): Promise<Date | undefined> {
+  const fromPayload = commitDateFromPayload(context.payload as Record<string, unknown>, context.sha);
+  if (fromPayload) return fromPayload;
+  return new Promise((resolve) =>
+    execFile('git', ['log', '-1', '--format=%ct'], { cwd: context.workspace }, (error, stdout) => resolve(error || !/^\d+$/.test(stdout.trim()) ? undefined : new Date(Number(stdout.trim()) * 1000))),
+  );
+}
+
 async function plan(inputs: Inputs, context: Context): Promise<Plan> {
   const workDir = path.join(context.runnerTemp, `build-push-${randomUUID().slice(0, 8)}`);
-  const [sha, repo] = await Promise.all([checkedOutSha(context), inputs.metadata ? repositoryInfo(context, inputs.githubToken, process.env, core.warning) : undefined]);
-  const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, now: new Date(), ...(sha ? { checkedOutSha: sha } : {}), ...(repo ? { repo } : {}) });
+  const [sha, repo, committed] = await Promise.all([
+    checkedOutSha(context),
+    inputs.metadata ? repositoryInfo(context, inputs.githubToken, process.env, core.warning) : undefined,
+    inputs.reproducible ? commitTime(context) : undefined,
+  ]);
+  if (inputs.reproducible && !committed) core.warning('reproducible: the commit time is unknown (no push payload, no git work tree); SOURCE_DATE_EPOCH is not set');
+  // With reproducible builds the created label is the commit time, like the image timestamps.
+  const now = committed ?? new Date();
+  const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, now, ...(sha ? { checkedOutSha: sha } : {}), ...(repo ? { repo } : {}) });
+  if (committed) sourceDateEpoch = Math.floor(committed.getTime() / 1000);
   made.metadata?.warnings.forEach((warning) => core.warning(warning));
   if (made.untrustedCode) core.warning(`${made.untrustedCode}; allow-untrusted-code is set, so credentials are used anyway`);
   core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
@@ -108,7 +128,13 @@ async function run(): Promise<void> {
     const build = await phases.run('build', async () => {
       core.info(`Cache: ${runPlan.cache.reason}`);
       if (local) await restoreLocalCache(local, process.env, core.info);
-      const result = await runBuild(docker, args, runPlan.files, { pushRegistries, retry, log: core.info, ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}) });
+      const result = await runBuild(docker, args, runPlan.files, {
+        pushRegistries,
+        retry,
+        log: core.info,
+        ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}),
+        ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
+      });
       if (local) await saveLocalCache(local, process.env, core.info);
       return result;
     });

@@ -62,6 +62,7 @@ const DEFAULT_INPUTS: Inputs = {
   separators: { tags: '\n', labels: '\n', annotations: '\n' },
   cache: 'auto',
   cacheWrite: false,
+  reproducible: false,
 };
 
 describe('INPUT_NAMES and action.yml', () => {
@@ -203,6 +204,7 @@ describe('parseInputs with every input set', () => {
       separators: { tags: '\n', labels: '\n', annotations: '\n' },
       cache: 'auto',
       cacheWrite: false,
+      reproducible: false,
     } satisfies Inputs);
   });
 

@@ -15,6 +15,8 @@ export interface DockerRunOptions {
   readonly live?: boolean;
   /** Aborting it kills the child (time limits). */
   readonly signal?: AbortSignal;
+  /** Extra environment for this command only (never secrets: a child could print its env). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -36,7 +38,7 @@ export class Docker {
     else core.debug(`[command]${this.command} ${args.join(' ')}`);
     return new Promise((resolve, reject) => {
       const child = spawn(this.command, args, {
-        env: this.env(),
+        env: { ...this.env(), ...options.env },
         stdio: ['pipe', 'pipe', 'pipe'],
         ...(options.signal ? { signal: options.signal } : {}),
       });

@@ -198,6 +198,28 @@ describe('docker/metadata-action rules (images + tags)', () => {
   });
 });
 
+describe('reproducible: true', () => {
+  it('sets SOURCE_DATE_EPOCH from the commit time: the image config and the created label follow the commit', async () => {
+    const name = `e2e/repro-${unique()}`;
+    const sha = '1111111111111111111111111111111111111111';
+    const committed = '2026-01-02T03:04:05Z';
+    const result = await run({
+      eventName: 'push',
+      sha,
+      payload: { ref: 'refs/heads/main', head_commit: { id: sha, timestamp: committed }, repository: { name: 'app', html_url: 'https://github.com/acme/app' } },
+      inputs: { ...appInputs(''), images: `${engine.registry}/${name}`, tags: 'type=raw,value=r1', reproducible: 'true' },
+    });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    const index = await registryManifest(engine, name, 'r1');
+    expect(index.json.annotations['org.opencontainers.image.created']).toBe('2026-01-02T03:04:05.000Z');
+    const amd = index.json.manifests.find((entry: { platform?: { architecture?: string } }) => entry.platform?.architecture === 'amd64');
+    const image = await registryManifest(engine, name, amd.digest);
+    const config = await registryBlob(engine, name, image.json.config.digest as string);
+    expect(config.json.created).toBe('2026-01-02T03:04:05Z');
+    expect(config.json.config.Labels['org.opencontainers.image.created']).toBe('2026-01-02T03:04:05.000Z');
+  });
+});
+
 describe('pull_request event', () => {
   const name = `e2e/pr-${unique()}`;
   let result: Run;
