@@ -101,7 +101,21 @@ export async function runBuild(docker: Docker, args: readonly string[], files: B
   );
 }
 
-class BuildFailure extends ActionError {
+/** The digest buildx exported before a push failed (the index for multi-platform builds). */
+export function exportedDigest(output: string): string | undefined {
+  const list = [...output.matchAll(/exporting (?:manifest list|index) (sha256:[0-9a-f]{64})/g)].pop();
+  if (list?.[1]) return list[1];
+  return [...output.matchAll(/exporting manifest (sha256:[0-9a-f]{64})/g)].pop()?.[1];
+}
+
+/** Which tags hold the new image after a failed push, for the error message. */
+export function partialPushReport(tags: readonly string[], landed: ReadonlySet<string>): string {
+  const updated = tags.filter((tag) => landed.has(tag));
+  const notUpdated = tags.filter((tag) => !landed.has(tag));
+  return `tags updated: ${updated.length ? updated.join(', ') : 'none'}; tags NOT updated: ${notUpdated.length ? notUpdated.join(', ') : 'none'}`;
+}
+
+export class BuildFailure extends ActionError {
   constructor(
     message: string,
     readonly output: string,

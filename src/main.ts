@@ -4,12 +4,12 @@ import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkBuildContext, runBuild, writeSecretFiles } from './build.js';
+import { BuildFailure, checkBuildContext, exportedDigest, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { inspectEngine, selectBuilder } from './buildx/builder.js';
 import { Docker } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
-import { manifestReader, verifyPush } from './buildx/verify.js';
+import { manifestReader, summarizeManifest, verifyPush } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
 import { ActionError, errorMessage } from './errors.js';
 import { GateFailure, pushGated, runGate } from './gate.js';
@@ -137,6 +137,18 @@ async function run(): Promise<void> {
       });
       if (local) await saveLocalCache(local, process.env, core.info);
       return result;
+    }).catch(async (error: unknown) => {
+      // A push that failed part-way: say exactly which tags now hold the new image.
+      const failure = error instanceof PhaseError ? error.cause : undefined;
+      if (!(failure instanceof BuildFailure) || !runPlan.push.push || !isPushFailure(failure.output)) throw error;
+      const digest = exportedDigest(failure.output);
+      const read = manifestReader(docker, credentials);
+      const landed = new Set<string>();
+      for (const reference of runPlan.references) {
+        const raw = await read(reference).catch(() => undefined);
+        if (raw !== undefined && digest && summarizeManifest(raw).digest === digest) landed.add(reference.full);
+      }
+      throw new PhaseError('build', new ActionError(`${failure.message}\n${partialPushReport(runPlan.tags, landed)}`));
     });
     report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
 

@@ -47,7 +47,8 @@ export interface RetryHooks {
 }
 
 export function formatDelay(milliseconds: number): string {
-  return milliseconds < 1000 ? `${milliseconds} ms` : `${(milliseconds / 1000).toFixed(1)} s`;
+  if (milliseconds < 1000) return `${milliseconds} ms`;
+  return milliseconds % 1000 === 0 ? `${milliseconds / 1000} s` : `${(milliseconds / 1000).toFixed(1)} s`;
 }
 
 /**

@@ -80,7 +80,7 @@ describe('withRetries', () => {
     }, { ...noSleep, log: (line) => log.push(line) });
     expect(result).toBe('ok');
     expect(calls).toBe(3);
-    expect(log).toEqual(['Retrying the push (attempt 2 of 4) in 1.0 s: 503 Service Unavailable', 'Retrying the push (attempt 3 of 4) in 2.0 s: 503 Service Unavailable']);
+    expect(log).toEqual(['Retrying the push (attempt 2 of 4) in 1 s: 503 Service Unavailable', 'Retrying the push (attempt 3 of 4) in 2 s: 503 Service Unavailable']);
   });
 
   it('does not retry a permanent failure', async () => {

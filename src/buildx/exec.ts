@@ -54,7 +54,8 @@ export class Docker {
       });
       child.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') reject(new ActionError(`"${this.command}" was not found on PATH: is Docker installed on this runner?`));
-        else reject(error);
+        // Aborted (time limit): the child is being killed; 'close' reports how it ended.
+        else if (error.name !== 'AbortError') reject(error);
       });
       child.on('close', (code, signal) => {
         resolve({

@@ -3,7 +3,7 @@ import { ActionError, errorMessage } from '../errors.js';
 import type { BasicCredential } from '../registries/client.js';
 import { RegistryClient } from '../registries/client.js';
 import type { ImageReference } from '../tags/reference.js';
-import { withRetries, type RetryPolicy } from '../retry.js';
+import { classifyFailure, withRetries, type RetryPolicy } from '../retry.js';
 import type { Docker } from './exec.js';
 import { lastLines } from './exec.js';
 
@@ -55,7 +55,9 @@ export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, 
       const client = new RegistryClient(tag.registry, credentials.get(tag.registry));
       return (await client.manifest(tag.repository, tag.tag ?? 'latest')).body;
     } catch (error) {
-      // E.g. credentials only a docker credential helper knows: let buildx read it with the docker config.
+      // A busy or unreachable registry is retried by the caller (honouring Retry-After);
+      // only an authentication problem (credentials a docker credential helper holds) goes to buildx.
+      if (classifyFailure(errorMessage(error)) === 'transient') throw error;
       const result = await docker.run(['buildx', 'imagetools', 'inspect', '--raw', tag.full]);
       if (result.exitCode !== 0) throw new ActionError(`${tag.full} cannot be read back: ${errorMessage(error)}; buildx: ${lastLines(result.stderr, 2)}`);
       // buildx prints the raw bytes plus one newline.

@@ -6,12 +6,37 @@ import type { Docker } from '../buildx/exec.js';
 import { lastLines } from '../buildx/exec.js';
 import * as core from '../runner.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
-import type { BasicCredential } from './client.js';
+import { apiHost, isLoopback, type BasicCredential } from './client.js';
 import { providerNamed, type RegistryPlan } from './index.js';
 import type { Credential, ProviderEnvironment } from './provider.js';
 
+/** A transient problem with the registry's API root (`GET /v2/`), or undefined when it answers normally (200/401). */
+export async function registryHealth(registry: string, fetchImpl: typeof fetch = fetch): Promise<string | undefined> {
+  const host = apiHost(registry);
+  const bases = isLoopback(registry) ? [`http://${host}`, `https://${host}`] : [`https://${host}`];
+  let lastError = '';
+  for (const base of bases) {
+    try {
+      const response = await fetchImpl(`${base}/v2/`, { signal: AbortSignal.timeout(10_000) });
+      await response.body?.cancel();
+      if (response.status >= 500 || response.status === 429) {
+        const retryAfter = response.headers.get('retry-after');
+        return `HTTP ${response.status}${retryAfter ? `, Retry-After: ${retryAfter}` : ''}`;
+      }
+      return undefined;
+    } catch (error) {
+      lastError = errorMessage(error);
+    }
+  }
+  return `connection failed: ${lastError}`;
+}
+
 /** `docker login` with the password on stdin, never in argv. */
 export async function dockerLogin(docker: Docker, credential: Credential): Promise<void> {
+  // dockerd reports a registry that answered 503/429 to its first request as "401
+  // Unauthorized", so look at the registry first: a busy one is retried, not blamed on the password.
+  const health = await registryHealth(credential.registry);
+  if (health) throw new ActionError(`login to ${credential.registry} failed: the registry is not answering normally (${health})`);
   const result = await docker.run(['login', credential.registry, '--username', credential.username, '--password-stdin'], {
     input: credential.password,
   });
@@ -57,6 +82,14 @@ export async function logIn(
   for (const entry of registries.filter((candidate) => !candidate.provider && candidate.usedFor === 'push')) {
     core.warning(`${entry.registry}: this step has no credentials for it (needs ${entry.missing}); pushing with whatever the runner's docker config holds`);
   }
+  // Token calls run concurrently; `docker login`s one at a time: concurrent logins rewrite
+  // the same config.json and the last writer drops the others' credentials.
+  let loginQueue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = loginQueue.then(work, work);
+    loginQueue = next.catch(() => undefined);
+    return next;
+  };
   await Promise.all(
     registries
       .filter((entry) => entry.provider)
@@ -64,7 +97,7 @@ export async function logIn(
         try {
           const credential = await withRetries(`login to ${entry.registry}`, policy, async () => {
             const fetched = await providerNamed(entry.provider ?? '').credential(entry.registry, environment);
-            await dockerLogin(docker, fetched);
+            await serialized(() => dockerLogin(docker, fetched));
             return fetched;
           }, { log: core.info });
           credentials.set(entry.registry, credential);

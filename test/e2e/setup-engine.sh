@@ -333,9 +333,14 @@ want_json=$(cat <<EOF
 EOF
 )
 [[ -f $DAEMON_JSON && $(cat "$DAEMON_JSON") == "$want_json" ]] || printf '%s\n' "$want_json" >"$DAEMON_JSON"
-# what our daemon was started with: a change (config, engine) means restarting our daemon
+# The test CA the cloud e2e tests serve real registry hostnames with (test/e2e/cloud.mjs):
+# in the system store before dockerd starts, because dockerd reads that store once per process.
+CLOUD_MJS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cloud.mjs"
+quiet node "$CLOUD_MJS" install-ca
+CA_FP=$(node "$CLOUD_MJS" ca-fingerprint)
+# what our daemon was started with: a change (config, engine, CA) means restarting our daemon
 DOCKERD_FP_FILE=$RUN/dockerd.fingerprint
-DOCKERD_FP=$(cat "$DAEMON_JSON" "$ENGINE_DIR/.complete" | sha256sum | cut -c1-16)
+DOCKERD_FP=$( { cat "$DAEMON_JSON" "$ENGINE_DIR/.complete"; echo "$CA_FP"; } | sha256sum | cut -c1-16)
 
 start_dockerd() {
   # leftovers of a daemon that was killed (its socket; its own pid file, which it would

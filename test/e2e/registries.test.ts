@@ -1,0 +1,161 @@
+// Credential providers end to end: the action gets credentials from real protocol peers
+// on 127.0.0.1 (GitHub's OIDC token service, AWS STS + ECR via moto, ECR Public, Google STS +
+// IAM Credentials), logs in to registries served under their real hostnames over TLS
+// (test/e2e/cloud.mjs), pushes a two-platform image, and leaves no credential behind.
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM helpers shared with the other end-to-end files
+import { registryManifestTls, startCloud } from './cloud.mjs';
+// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
+import { indexPlatforms, loadEngineEnv, runnerHome } from './engine.mjs';
+// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
+import { listFiles, runAction } from './runner.mjs';
+
+interface Account {
+  accountId: string;
+  region: string;
+  host: string;
+  username: string;
+  password: string;
+  roleArn: string;
+}
+
+interface Cloud {
+  env: Record<string, string>;
+  oidc: { requestUrl: string; requestToken: string };
+  ecr: Account & { accounts: Account[]; public: { host: string; username: string; password: string } };
+  gcp: { workloadIdentityProvider: string; serviceAccount: string; accessToken: string; username: string; host: string };
+  ghcr: { host: string; username: string; token: string };
+  requests: { oidc: { audience?: string }[]; aws: unknown[]; gcp: unknown[]; clear(): void };
+  stop(): Promise<void>;
+}
+
+interface Run {
+  main: { exitCode: number; stdout: string; stderr: string; log: string };
+  post?: { exitCode: number; stdout: string; stderr: string; log: string };
+  outputs: Record<string, string>;
+  summary: string;
+  root: string;
+}
+
+let cloud: Cloud;
+let engine: { registry: string; username: string; password: string; baseImage: string };
+let home: string;
+const id = randomUUID().slice(0, 8);
+
+beforeAll(async () => {
+  engine = loadEngineEnv();
+  home = runnerHome();
+  cloud = (await startCloud()) as Cloud;
+}, 120_000);
+
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+function inputs(tags: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    tags,
+    context: 'example/app',
+    'build-args': `BASE_IMAGE=${engine.baseImage}`,
+    // The base image comes from the plain local registry; the push goes to the cloud one.
+    'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
+    'retry-delay': '200ms',
+    ...extra,
+  };
+}
+
+async function run(tags: string, extra: Record<string, string>, env: Record<string, string> = cloud.env): Promise<Run> {
+  return (await runAction({ home, eventName: 'push', env, inputs: inputs(tags, extra) })) as Run;
+}
+
+/** Every place a secret must not be: printed output (minus ::add-mask::), outputs, summary, files the run wrote. */
+function leaks(result: Run, secrets: string[]): string[] {
+  const forms = secrets.filter(Boolean).flatMap((secret) => [secret, Buffer.from(secret).toString('base64')]);
+  const printed = [result.main, result.post].filter(Boolean).flatMap((step) => [step?.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n') ?? '', step?.stderr ?? '']);
+  const files = [...listFiles(result.root), ...listFiles(home)].map((file: string) => ({ file, text: readFileSync(file, 'latin1') }));
+  const found: string[] = [];
+  for (const form of forms) {
+    if (printed.some((text) => text.includes(form))) found.push(`printed: ${form.slice(0, 6)}…`);
+    if (JSON.stringify(result.outputs).includes(form)) found.push(`outputs: ${form.slice(0, 6)}…`);
+    if (result.summary.includes(form)) found.push(`summary: ${form.slice(0, 6)}…`);
+    for (const { file, text } of files) if (text.includes(form)) found.push(`${file}: ${form.slice(0, 6)}…`);
+  }
+  return found;
+}
+
+async function expectPushed(host: string, repository: string, tag: string, credential: { username: string; password: string }, digest: string | undefined): Promise<void> {
+  const manifest = await registryManifestTls(host, repository, tag, credential);
+  expect(manifest.status, `${host}/${repository}:${tag}`).toBe(200);
+  expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+  expect(manifest.digest).toBe(digest);
+}
+
+describe('AWS ECR via GitHub OIDC', () => {
+  it('assumes the role, gets ECR tokens for two accounts/regions, pushes to both, masks everything', async () => {
+    const [first, second] = cloud.ecr.accounts;
+    if (!first || !second) throw new Error('the cloud set-up has two ECR accounts');
+    const result = await run(`${first.host}/app:${id}\n${second.host}/app:${id}`, { 'aws-role-to-assume': first.roleArn, 'aws-region': first.region });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(result.outputs.pushed).toBe('true');
+    expect(result.main.log).toContain(`${first.host}: logged in as AWS (aws ecr)`);
+    expect(result.main.log).toContain(`${second.host}: logged in as AWS (aws ecr)`);
+    await expectPushed(first.host, 'app', id, first, result.outputs.digest);
+    await expectPushed(second.host, 'app', id, second, result.outputs.digest);
+    expect(cloud.requests.oidc.some((request) => request.audience === 'sts.amazonaws.com')).toBe(true);
+    expect(leaks(result, [first.password, second.password, `AWS:${first.password}`, `AWS:${second.password}`])).toEqual([]);
+    expect(result.post?.log).toContain('Logged out of');
+  });
+
+  it('without id-token: write the step says what to add', async () => {
+    const env = Object.fromEntries(Object.entries(cloud.env).filter(([key]) => !key.startsWith('ACTIONS_ID_TOKEN')));
+    const result = await run(`${cloud.ecr.host}/app:noperm-${id}`, { 'aws-role-to-assume': cloud.ecr.roleArn }, env);
+    expect(result.main.exitCode).toBe(1);
+    expect(result.main.stdout).toMatch(/::error::login: .*permissions: id-token: write/);
+  });
+});
+
+describe('ECR Public', () => {
+  it('logs in through the ecr-public API and pushes', async () => {
+    const result = await run(`${cloud.ecr.public.host}/acme/app:${id}`, { 'aws-role-to-assume': cloud.ecr.roleArn });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    await expectPushed(cloud.ecr.public.host, 'acme/app', id, cloud.ecr.public, result.outputs.digest);
+    expect(leaks(result, [cloud.ecr.public.password])).toEqual([]);
+  });
+});
+
+describe('Google Artifact Registry via workload identity federation', () => {
+  it('exchanges the OIDC token at Google STS, impersonates the service account, pushes as oauth2accesstoken', async () => {
+    const result = await run(`${cloud.gcp.host}/proj/repo/app:${id}`, {
+      'gcp-workload-identity-provider': cloud.gcp.workloadIdentityProvider,
+      'gcp-service-account': cloud.gcp.serviceAccount,
+    });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(result.main.log).toContain(`${cloud.gcp.host}: logged in as oauth2accesstoken (google artifact registry)`);
+    await expectPushed(cloud.gcp.host, 'proj/repo/app', id, { username: cloud.gcp.username, password: cloud.gcp.accessToken }, result.outputs.digest);
+    expect(cloud.requests.oidc.some((request) => request.audience === `https://iam.googleapis.com/${cloud.gcp.workloadIdentityProvider}`)).toBe(true);
+    expect(leaks(result, [cloud.gcp.accessToken])).toEqual([]);
+  });
+
+  it('accepts a ready gcp-access-token', async () => {
+    const result = await run(`${cloud.gcp.host}/proj/repo/app:token-${id}`, { 'gcp-access-token': cloud.gcp.accessToken });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(leaks(result, [cloud.gcp.accessToken])).toEqual([]);
+  });
+});
+
+describe('GHCR with the GitHub token', () => {
+  it('logs in as the actor and pushes', async () => {
+    const result = await run(`${cloud.ghcr.host}/acme/app:${id}`, { 'github-token': cloud.ghcr.token });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    await expectPushed(cloud.ghcr.host, 'acme/app', id, { username: cloud.ghcr.username, password: cloud.ghcr.token }, result.outputs.digest);
+    expect(leaks(result, [cloud.ghcr.token])).toEqual([]);
+  });
+
+  it('a pull request without credentials builds with a warning, not a failure', async () => {
+    const result = (await runAction({ home, eventName: 'pull_request', ref: 'refs/pull/9/merge', env: cloud.env, inputs: inputs(`${cloud.ghcr.host}/acme/app:pr-9`, { 'github-token': '' }) })) as Run;
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(result.outputs.pushed).toBe('false');
+  });
+});
