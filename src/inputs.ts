@@ -54,6 +54,9 @@ export const INPUT_NAMES = [
   'retry-delay',
   'timeout',
   'allow-untrusted-code',
+  'push-by-digest',
+  'digest-dir',
+  'merge-digests',
   'reproducible',
   'test',
   'test-platforms',
@@ -137,6 +140,12 @@ export interface Inputs {
   readonly timeoutMs?: number;
   /** The user accepts logging in and pushing while building pull request code on pull_request_target/workflow_run. */
   readonly allowUntrustedCode: boolean;
+  /** Split builds: build this runner's platform and push it by digest only. */
+  readonly pushByDigest: boolean;
+  /** Where push-by-digest leaves the digest file ('' → $RUNNER_TEMP/digests). */
+  readonly digestDir: string;
+  /** Merge run: digests (or a folder of digest files) to combine under the tags; no build. */
+  readonly mergeDigests: string;
   /** SOURCE_DATE_EPOCH from the commit time, and the created label follows it. */
   readonly reproducible: boolean;
   /** Command (argv) run in a container of the built image before any push. */
@@ -413,6 +422,9 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     ...optionalNumber('timeoutMs', parseDurationInput('timeout', raw.timeout, undefined, 1000, 6 * 3_600_000)),
     allowUntrustedCode: parseBoolean('allow-untrusted-code', raw['allow-untrusted-code'], false),
     reproducible: parseBoolean('reproducible', raw.reproducible, false),
+    pushByDigest: parseBoolean('push-by-digest', raw['push-by-digest'], false),
+    digestDir: singleLine('digest-dir', raw['digest-dir'], '${{ runner.temp }}/digests') ?? '',
+    mergeDigests: raw['merge-digests'].trim(),
     ...optionalArgv('test', raw.test),
     testPlatforms: raw['test-platforms'].trim() ? parsePlatforms(raw['test-platforms'], 'test-platforms') : [],
     ...optionalArgv('scan', raw.scan),

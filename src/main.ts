@@ -17,6 +17,7 @@ import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.
 import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
 import { PRIVILEGED_PR_EVENTS } from './trust.js';
+import { mergeDigests, pushLayoutByDigest, readMergeDigests, splitOutputArgs, writeDigestFile } from './split.js';
 import { repositoryInfo } from './repository.js';
 import { commitDateFromPayload } from './tags/metadata.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -112,6 +113,31 @@ async function run(): Promise<void> {
     const engineProbe = inspectEngine(docker, docker.configDir, process.env);
     engineProbe.catch(() => undefined);
     const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry));
+    if (runPlan.merge !== undefined) {
+      const merge = runPlan.merge;
+      const digests = await phases.run('merge', async () => {
+        const sources = await readMergeDigests(merge, context.workspace);
+        core.info(`Merging ${sources.join(', ')} into ${runPlan.tags.join(', ')}`);
+        if (runPlan.push.push) await mergeDigests(docker, runPlan.references, sources, runPlan.metadata?.annotations ?? inputs.annotations, retry, core.info);
+        return sources;
+      });
+      if (runPlan.push.push) {
+        const read = manifestReader(docker, credentials);
+        const pushed = await phases.run('verify', async () => {
+          // Every platform of every source must be in the merged index.
+          const first = runPlan.references[0];
+          if (!first) throw new ActionError('merge-digests needs images or tags to merge into');
+          const sources = await Promise.all(digests.map(async (digest) => summarizeManifest(await read({ ...first, full: `${first.registry}/${first.repository}@${digest}`, tag: digest }))));
+          const platforms = [...new Set(sources.flatMap((source) => source.platforms))];
+          const merged = summarizeManifest(await read(first));
+          return verifyPush(read, runPlan.references, merged.digest, platforms, retry, core.info);
+        });
+        report = { ...report, pushed: true, digest: pushed.digest, platforms: pushed.platforms, attestations: pushed.attestations };
+        core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
+      }
+      return;
+    }
+
     await phases.run('qemu', async () => core.info(await ensureEmulation(runPlan.emulate, inputs.qemuImage, docker)));
     const builder = await phases.run('builder', async () =>
       selectBuilder(await engineProbe, inputs.platforms, HOST_ARCH, inputs.buildkitImage, docker, (name) => saveState({ builder: name }), core.info),
@@ -123,7 +149,11 @@ async function run(): Promise<void> {
     }
     const planned = cacheForBuilder(runPlan.buildArgs, builder.driver, builder.containerdStore);
     if (planned.warning) core.warning(planned.warning);
-    const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...planned.args.slice(2)] : planned.args;
+    const split = runPlan.split;
+    // push-by-digest: buildx pushes by digest itself where it can; the docker driver writes an OCI layout we push.
+    const output = split ? splitOutputArgs(builder.driver, split.repositories, split.layoutDir) : [];
+    const withOutput = split && runPlan.push.push ? [...planned.args.slice(0, -1), ...output, ...planned.args.slice(-1)] : planned.args;
+    const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...withOutput.slice(2)] : withOutput;
     const local = runPlan.cache.local;
     const build = await phases.run('build', async () => {
       core.info(`Cache: ${runPlan.cache.reason}`);
@@ -151,6 +181,19 @@ async function run(): Promise<void> {
       throw new PhaseError('build', new ActionError(`${failure.message}\n${partialPushReport(runPlan.tags, landed)}`));
     });
     report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
+
+    if (split && runPlan.push.push) {
+      const pushed = await phases.run('push', async () =>
+        builder.driver === 'docker' ? pushLayoutByDigest(split.layoutDir, runPlan.references, credentials, retry, core.info) : { digest: build.digest, platforms: [split.platform] },
+      );
+      const digestFile = await writeDigestFile(inputs.digestDir ? path.resolve(context.workspace, inputs.digestDir) : path.join(context.runnerTemp, 'digests'), pushed.digest);
+      core.info(`Digest ${pushed.digest} written to ${digestFile} for the merge job`);
+      const read = manifestReader(docker, credentials);
+      const byDigest = runPlan.references.map((reference) => ({ ...reference, full: `${reference.registry}/${reference.repository}@${pushed.digest}`, tag: pushed.digest }));
+      const verified = await phases.run('verify', () => verifyPush(read, byDigest, pushed.digest, [split.platform], retry, core.info));
+      report = { ...report, pushed: true, digest: pushed.digest, tags: [], attestations: verified.attestations };
+      return;
+    }
 
     const gate = runPlan.gate;
     if (gate) {

@@ -4,6 +4,7 @@ import type { Context, Env } from './context.js';
 import * as path from 'node:path';
 import { ActionError, InputError } from './errors.js';
 import { planCache, type CachePlan } from './cache.js';
+import { repositories, splitPlatform } from './split.js';
 import type { GatePlan } from './gate.js';
 import { commitDateFromPayload, computeMetadata, type Metadata, type RepositoryInfo } from './tags/metadata.js';
 import { parseImageReference, type ImageReference } from './tags/reference.js';
@@ -49,6 +50,10 @@ export interface Plan {
   /** What docker/metadata-action would output, when `images` is set. */
   readonly metadata?: Metadata;
   readonly cache: CachePlan;
+  /** push-by-digest: the one platform built, pushed by digest to each repository. */
+  readonly split?: { readonly platform: string; readonly layoutDir: string; readonly repositories: readonly string[] };
+  /** A merge run: the digests (or folder) to combine; nothing is built. */
+  readonly merge?: string;
 }
 
 /** Applies metadata-action's rules: the inputs as they would be had the user written the tags, labels and annotations out. */
@@ -87,7 +92,12 @@ export function planGate(inputs: Inputs, hostArchitecture: string, workDir: stri
 }
 
 export function makePlan(given: Inputs, context: Context, host: Host): Plan {
-  const { inputs, metadata } = withMetadata(given, context, host);
+  const computed = withMetadata(given, context, host);
+  const { metadata } = computed;
+  if (given.pushByDigest && given.mergeDigests) throw new InputError('merge-digests', 'cannot be combined with push-by-digest: one job builds, another merges', 'push-by-digest: true in the build jobs; merge-digests in the merge job');
+  const platform = given.pushByDigest ? splitPlatform(given.platforms, host.architecture) : undefined;
+  // A push-by-digest build has one platform and no tags: the merge run tags the result.
+  const inputs: Inputs = platform ? { ...computed.inputs, platforms: [platform] } : computed.inputs;
   const push = decidePush(inputs.push, context.eventName, inputs.tags.length > 0);
   if (push.push && inputs.tags.length === 0) {
     throw new InputError('tags', 'is empty, but push is true: there is nothing to push to', 'ghcr.io/acme/app:latest');
@@ -100,7 +110,8 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   const usesCredentials = push.push || registries.some((entry) => entry.provider);
   if (trust.trusted === false && usesCredentials && !inputs.allowUntrustedCode) throw new ActionError(untrustedCodeError(trust.reason));
   const gate = planGate(inputs, host.architecture, host.workDir);
-  const cache = planCache(inputs, push.push, host.env, host.workDir);
+  const cache = planCache(inputs, push.push, host.env, host.workDir, platform?.name);
+  if (gate && (platform || inputs.mergeDigests)) throw new InputError(inputs.test ? 'test' : 'scan', 'gates a full build; with push-by-digest or merge-digests, gate each platform in a normal build instead', 'npm test');
   const withCache: Inputs = { ...inputs, cacheFrom: cache.from, cacheTo: cache.to };
   return {
     push,
@@ -110,12 +121,16 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     registries,
     files,
     // A gated image is loaded, tested, then pushed as is: buildx must not push it itself.
-    buildArgs: buildxBuildArgs(withCache, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files),
+    buildArgs: platform
+      ? buildxBuildArgs({ ...withCache, tags: [] }, { push: false, load: false }, files)
+      : buildxBuildArgs(withCache, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files),
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),
     ...(gate ? { gate } : {}),
     references: inputs.tags,
     cache,
     ...(metadata ? { metadata } : {}),
+    ...(platform ? { split: { platform: platform.name, layoutDir: path.join(host.workDir, 'oci-layout'), repositories: repositories(inputs.tags) } } : {}),
+    ...(inputs.mergeDigests ? { merge: inputs.mergeDigests, emulate: [] } : {}),
   };
 }

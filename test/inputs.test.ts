@@ -63,6 +63,9 @@ const DEFAULT_INPUTS: Inputs = {
   cache: 'auto',
   cacheWrite: false,
   reproducible: false,
+  pushByDigest: false,
+  digestDir: '',
+  mergeDigests: '',
 };
 
 describe('INPUT_NAMES and action.yml', () => {
@@ -205,6 +208,9 @@ describe('parseInputs with every input set', () => {
       cache: 'auto',
       cacheWrite: false,
       reproducible: false,
+      pushByDigest: false,
+      digestDir: '',
+      mergeDigests: '',
     } satisfies Inputs);
   });
 
