@@ -67,7 +67,8 @@ async function plan(inputs: Inputs, context: Context): Promise<Plan> {
   if (made.untrustedCode) core.warning(`${made.untrustedCode}; allow-untrusted-code is set, so credentials are used anyway`);
   core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
   core.info(describePlan(made));
-  await checkBuildContext(inputs, process.cwd());
+  // A merge run builds nothing: it needs no checkout.
+  if (made.merge === undefined) await checkBuildContext(inputs, process.cwd());
   return made;
 }
 
@@ -144,8 +145,9 @@ async function run(): Promise<void> {
     );
     report = { ...report, builder: builder.description };
 
-    if (runPlan.gate && builder.name && runPlan.platforms.length > 1) {
-      throw new PhaseError('builder', new ActionError('test and scan need the multi-platform image loaded into the engine, which only the docker driver with the containerd image store can do; this runner\'s engine has no containerd image store (enable "features": {"containerd-snapshotter": true} in daemon.json), or gate a single platform'));
+    if (runPlan.gate && (builder.name || !builder.containerdStore)) {
+      // Only there is the loaded image's ID the digest that gets pushed, so "pushed = gated" can be proven.
+      throw new PhaseError('builder', new ActionError('test and scan need the image loaded into the engine with the containerd image store (its image ID is then the pushed digest); this runner\'s engine has none: enable "features": {"containerd-snapshotter": true} in daemon.json'));
     }
     const planned = cacheForBuilder(runPlan.buildArgs, builder.driver, builder.containerdStore);
     if (planned.warning) core.warning(planned.warning);

@@ -104,11 +104,15 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   }
   const files = buildFiles(host.workDir, inputs);
   const tagRegistries = [...new Set(inputs.tags.map((tag) => tag.registry))];
-  const registries = planRegistries(inputs, tagRegistries, push.push, host.env);
   const trust = codeTrust(context, host.checkedOutSha);
   const untrustedCode = trust.trusted === true ? undefined : trust.reason;
-  const usesCredentials = push.push || registries.some((entry) => entry.provider);
-  if (trust.trusted === false && usesCredentials && !inputs.allowUntrustedCode) throw new ActionError(untrustedCodeError(trust.reason));
+  const refuseCredentials = trust.trusted === false && !inputs.allowUntrustedCode;
+  // Pushing or explicit registry-auth with pull request code is refused outright; the
+  // automatic logins (e.g. the default github-token for ghcr.io) are simply not done.
+  if (refuseCredentials && (push.push || inputs.registryAuth.length > 0)) throw new ActionError(untrustedCodeError(trust.reason));
+  const registries = planRegistries(inputs, tagRegistries, push.push, host.env).map((entry) =>
+    refuseCredentials && entry.provider ? { registry: entry.registry, missing: 'nothing: no login while pull request code is checked out', usedFor: entry.usedFor } : entry,
+  );
   const gate = planGate(inputs, host.architecture, host.workDir);
   const cache = planCache(inputs, push.push, host.env, host.workDir, platform?.name);
   if (gate && (platform || inputs.mergeDigests)) throw new InputError(inputs.test ? 'test' : 'scan', 'gates a full build; with push-by-digest or merge-digests, gate each platform in a normal build instead', 'npm test');

@@ -59,3 +59,11 @@ describe('makePlan on pull_request_target with pull request code', () => {
     expect(plan.registries[0]?.provider).toBe('registry-auth');
   });
 });
+
+describe('automatic logins with pull request code', () => {
+  it('are skipped instead of refused when nothing is pushed (the default github-token for ghcr.io)', () => {
+    const host = { architecture: 'amd64', workDir: '/t/w', env: {}, checkedOutSha: 'h'.repeat(40) };
+    const plan = makePlan(inputsFrom({ tags: 'ghcr.io/acme/app:pr', 'github-token': 'ghs_x' }), context('pull_request_target'), host);
+    expect(plan.registries).toEqual([{ registry: 'ghcr.io', missing: 'nothing: no login while pull request code is checked out', usedFor: 'tag' }]);
+  });
+});
