@@ -22,7 +22,7 @@ import { repositoryInfo } from './repository.js';
 import { commitDateFromPayload } from './tags/metadata.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig } from './registries/docker-config.js';
-import { logIn } from './registries/login.js';
+import { logIn, startHealthChecks } from './registries/login.js';
 import * as core from './runner.js';
 import { saveState } from './state.js';
 import { describePlan, publish, type Report } from './summary.js';
@@ -109,11 +109,14 @@ async function run(): Promise<void> {
     const retry: RetryPolicy = { retries: inputs.retries, delayMs: inputs.retryDelayMs, maxDelayMs: 60_000 };
     const pushRegistries = runPlan.registries.filter((entry) => entry.usedFor === 'push').map((entry) => entry.registry);
 
+    // Registry checks (GET /v2/) start now and run while the step sets up.
+    const health = startHealthChecks(runPlan.registries);
+    for (const check of health.values()) check.catch(() => undefined);
     const docker = await phases.run('setup', () => setUp(runPlan, inputs));
     // Asking the engine what it can do takes a while; it runs while we log in and check QEMU.
     const engineProbe = inspectEngine(docker, docker.configDir, process.env);
     engineProbe.catch(() => undefined);
-    const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry));
+    const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry, health));
     if (runPlan.merge !== undefined) {
       const merge = runPlan.merge;
       const digests = await phases.run('merge', async () => {

@@ -32,10 +32,10 @@ export async function registryHealth(registry: string, fetchImpl: typeof fetch =
 }
 
 /** `docker login` with the password on stdin, never in argv. */
-export async function dockerLogin(docker: Docker, credential: Credential): Promise<void> {
+export async function dockerLogin(docker: Docker, credential: Credential, checked?: Promise<string | undefined>): Promise<void> {
   // dockerd reports a registry that answered 503/429 to its first request as "401
   // Unauthorized", so look at the registry first: a busy one is retried, not blamed on the password.
-  const health = await registryHealth(credential.registry);
+  const health = await (checked ?? registryHealth(credential.registry));
   if (health) throw new ActionError(`login to ${credential.registry} failed: the registry is not answering normally (${health})`);
   const result = await docker.run(['login', credential.registry, '--username', credential.username, '--password-stdin'], {
     input: credential.password,
@@ -72,11 +72,17 @@ export async function forgetCredentials(configDir: string, registries: readonly 
  * `docker login`, concurrently, retrying transient failures. A failure is fatal only where
  * this run pushes; elsewhere (pull requests, base images) it is a warning and the build goes on.
  */
+/** Starts the registry checks early, so they run while the step sets up. */
+export function startHealthChecks(registries: readonly RegistryPlan[]): Map<string, Promise<string | undefined>> {
+  return new Map(registries.filter((entry) => entry.provider).map((entry) => [entry.registry, registryHealth(entry.registry)]));
+}
+
 export async function logIn(
   registries: readonly RegistryPlan[],
   environment: ProviderEnvironment,
   docker: Docker,
   policy: RetryPolicy,
+  early: ReadonlyMap<string, Promise<string | undefined>> = new Map(),
 ): Promise<Map<string, BasicCredential>> {
   const credentials = new Map<string, BasicCredential>();
   for (const entry of registries.filter((candidate) => !candidate.provider && candidate.usedFor === 'push')) {
@@ -95,9 +101,11 @@ export async function logIn(
       .filter((entry) => entry.provider)
       .map(async (entry) => {
         try {
-          const credential = await withRetries(`login to ${entry.registry}`, policy, async () => {
+          const credential = await withRetries(`login to ${entry.registry}`, policy, async (attempt) => {
             const fetched = await providerNamed(entry.provider ?? '').credential(entry.registry, environment);
-            await serialized(() => dockerLogin(docker, fetched));
+            // The first attempt uses the check started during set-up; a retry checks afresh.
+            const checked = attempt === 1 ? early.get(entry.registry) : undefined;
+            await serialized(() => dockerLogin(docker, fetched, checked));
             return fetched;
           }, { log: core.info });
           credentials.set(entry.registry, credential);
