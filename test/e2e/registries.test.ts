@@ -2,7 +2,6 @@
 // on 127.0.0.1 (GitHub's OIDC token service, AWS STS + ECR via moto, ECR Public, Google STS +
 // IAM Credentials), logs in to registries served under their real hostnames over TLS
 // (test/e2e/cloud.mjs), pushes a two-platform image, and leaves no credential behind.
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helpers shared with the other end-to-end files
@@ -10,7 +9,9 @@ import { registryManifestTls, startCloud } from './cloud.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
 import { indexPlatforms, loadEngineEnv, runnerHome } from './engine.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { listFiles, runAction } from './runner.mjs';
+import { runAction } from './runner.mjs';
+// @ts-expect-error plain ESM helper shared by the end-to-end files
+import { findSecretLeaks } from './secrets.mjs';
 
 interface Account {
   accountId: string;
@@ -70,19 +71,9 @@ async function run(tags: string, extra: Record<string, string>, env: Record<stri
   return (await runAction({ home, eventName: 'push', env, inputs: inputs(tags, extra) })) as Run;
 }
 
-/** Every place a secret must not be: printed output (minus ::add-mask::), outputs, summary, files the run wrote. */
+/** Every place a secret shows up in what the run printed or wrote (empty: clean). */
 function leaks(result: Run, secrets: string[]): string[] {
-  const forms = secrets.filter(Boolean).flatMap((secret) => [secret, Buffer.from(secret).toString('base64')]);
-  const printed = [result.main, result.post].filter(Boolean).flatMap((step) => [step?.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n') ?? '', step?.stderr ?? '']);
-  const files = [...listFiles(result.root), ...listFiles(home)].map((file: string) => ({ file, text: readFileSync(file, 'latin1') }));
-  const found: string[] = [];
-  for (const form of forms) {
-    if (printed.some((text) => text.includes(form))) found.push(`printed: ${form.slice(0, 6)}…`);
-    if (JSON.stringify(result.outputs).includes(form)) found.push(`outputs: ${form.slice(0, 6)}…`);
-    if (result.summary.includes(form)) found.push(`summary: ${form.slice(0, 6)}…`);
-    for (const { file, text } of files) if (text.includes(form)) found.push(`${file}: ${form.slice(0, 6)}…`);
-  }
-  return found;
+  return findSecretLeaks(result, secrets.filter(Boolean), [home]);
 }
 
 async function expectPushed(host: string, repository: string, tag: string, credential: { username: string; password: string }, digest: string | undefined): Promise<void> {
