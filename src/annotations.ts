@@ -69,7 +69,7 @@ function describeStep(step: string | undefined, why: string): string {
   const match = step ? /^\[([^\]]*)\] (\S+)/.exec(step) : null;
   if (!match?.[2]) return 'docker build failed';
   const instruction = match[2].toUpperCase();
-  const platform = /(?:^|\s)([a-z0-9]+\/[a-z0-9]+(?:\/[a-z0-9]+)?)(?:\s|$)/.exec(match[1] ?? '')?.[1];
+  const platform = /(?:^|\s)([a-z]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)(?:\s|$)/.exec(match[1] ?? '')?.[1];
   const exit = /exit code: (\d+)\s*$/.exec(why)?.[1];
   return `${instruction} failed${exit ? ` with exit code ${exit}` : ''}${platform ? ` (${platform})` : ''}`;
 }

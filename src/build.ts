@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { BuildFiles } from './buildx/args.js';
 import type { Docker } from './buildx/exec.js';
 import { ActionError } from './errors.js';
+import { emitDockerfileAnnotations } from './annotations.js';
 import type { Inputs } from './inputs.js';
 import { formatDelay, withRetries, type RetryPolicy } from './retry.js';
 import { GHCR, GHCR_FORBIDDEN_HINT } from './registries/ghcr.js';
@@ -11,6 +12,8 @@ export interface BuildResult {
   readonly digest: string;
   readonly imageId: string;
   readonly metadata: string;
+  /** What buildx printed (progress), for the cache statistics in the summary. */
+  readonly output: string;
 }
 
 /** Checks what buildx would otherwise complain about late and obscurely. */
@@ -81,6 +84,7 @@ export async function runBuild(docker: Docker, args: readonly string[], files: B
     if (signal?.aborted) throw new ActionError(`the build did not finish within the timeout of ${formatDelay(options.timeoutMs ?? 0)}; buildx was cancelled`);
     if (result.exitCode !== 0) {
       const output = result.stderr || result.stdout;
+      emitDockerfileAnnotations(output, args);
       const hints = failureHints(output, options.pushRegistries);
       throw new BuildFailure([`docker buildx build failed (exit code ${result.exitCode}):`, buildFailureDetail(output), ...hints].join('\n'), output);
     }
@@ -93,7 +97,7 @@ export async function runBuild(docker: Docker, args: readonly string[], files: B
     } catch {
       // Keep going: verification reports a missing digest where it matters.
     }
-    return { digest, imageId, metadata };
+    return { digest, imageId, metadata, output: result.stderr || result.stdout };
   };
   return withRetries('the push', options.retry, once, { log: options.log }, (error) =>
     // Only push failures are worth a second build; a failing RUN step is not.

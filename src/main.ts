@@ -9,7 +9,7 @@ import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { inspectEngine, selectBuilder } from './buildx/builder.js';
 import { Docker } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
-import { manifestReader, summarizeManifest, verifyPush } from './buildx/verify.js';
+import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
 import { ActionError, errorMessage } from './errors.js';
 import { GateFailure, pushGated, runGate } from './gate.js';
@@ -17,7 +17,7 @@ import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.
 import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
 import { PRIVILEGED_PR_EVENTS } from './trust.js';
-import { mergeDigests, pushLayoutByDigest, readMergeDigests, splitOutputArgs, writeDigestFile } from './split.js';
+import { mergeDigests, pushLayoutByDigest, readMergeDigests, repositories, splitOutputArgs, writeDigestFile } from './split.js';
 import { repositoryInfo } from './repository.js';
 import { commitDateFromPayload } from './tags/metadata.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -25,7 +25,7 @@ import { createPrivateDockerConfig } from './registries/docker-config.js';
 import { logIn, startHealthChecks } from './registries/login.js';
 import * as core from './runner.js';
 import { saveState } from './state.js';
-import { describePlan, publish, type Report } from './summary.js';
+import { cacheStats, describePlan, platformManifestDigests, platformSizes, publish, type Report } from './summary.js';
 
 const HOST_ARCH = dockerArchitecture(process.arch);
 /** Set by the plan phase when reproducible builds are asked for and the commit time is known. */
@@ -84,6 +84,27 @@ async function setUp(plan: Plan, inputs: Inputs): Promise<Docker> {
   return new Docker(config.dir);
 }
 
+/** What a pull of each platform downloads, for the summary; best effort (a failure just leaves it out). */
+async function imageSizes(read: ManifestReader, plan: Plan): Promise<{ sizes?: Record<string, number> }> {
+  const first = plan.references[0];
+  if (!first) return {};
+  try {
+    const index = await read(first);
+    const entries = await Promise.all(
+      platformManifestDigests(index).map(async ({ digest }) => [digest, await read({ ...first, tag: digest, full: `${first.registry}/${first.repository}@${digest}` })] as const),
+    );
+    return { sizes: platformSizes(index, Object.fromEntries(entries), plan.platforms.length === 1 ? plan.platforms[0] : undefined) };
+  } catch {
+    return {};
+  }
+}
+
+/** The repository owner from the payload, so GHCR links go to the right package page. */
+function githubOwner(context: Context): { githubOwner?: { login: string; type: string } } {
+  const owner = (context.payload.repository as { owner?: { login?: unknown; type?: unknown } } | undefined)?.owner;
+  return typeof owner?.login === 'string' && typeof owner.type === 'string' ? { githubOwner: { login: owner.login, type: owner.type } } : {};
+}
+
 /** The phases, in the order the README lists them. */
 async function run(): Promise<void> {
   const phases = new Phases();
@@ -100,6 +121,7 @@ async function run(): Promise<void> {
       pushDecision: runPlan.push,
       planText: describePlan(runPlan),
       separators: inputs.separators,
+      ...githubOwner(context),
       ...(runPlan.metadata ? { tagging: runPlan.metadata } : {}),
     };
     if (inputs.dryRun) {
@@ -185,7 +207,13 @@ async function run(): Promise<void> {
       }
       throw new PhaseError('build', new ActionError(`${failure.message}\n${partialPushReport(runPlan.tags, landed)}`));
     });
-    report = { ...report, digest: build.digest, imageId: build.imageId, metadata: build.metadata };
+    report = {
+      ...report,
+      digest: build.digest,
+      imageId: build.imageId,
+      metadata: build.metadata,
+      cache: { mode: runPlan.cache.mode, reason: runPlan.cache.reason, ...cacheStats(build.output) },
+    };
 
     if (split && runPlan.push.push) {
       const pushed = await phases.run('push', async () =>
@@ -196,7 +224,7 @@ async function run(): Promise<void> {
       const read = manifestReader(docker, credentials);
       const byDigest = runPlan.references.map((reference) => ({ ...reference, full: `${reference.registry}/${reference.repository}@${pushed.digest}`, tag: pushed.digest }));
       const verified = await phases.run('verify', () => verifyPush(read, byDigest, pushed.digest, [split.platform], retry, core.info));
-      report = { ...report, pushed: true, digest: pushed.digest, tags: [], attestations: verified.attestations };
+      report = { ...report, pushed: true, digest: pushed.digest, tags: [], attestations: verified.attestations, pushedByDigest: repositories(runPlan.references) };
       return;
     }
 
@@ -221,8 +249,9 @@ async function run(): Promise<void> {
     if (runPlan.push.push) {
       // A gated image must land with the digest the gate saw: its image ID (the index digest).
       const expected = gate ? build.imageId || build.digest : build.digest;
-      const pushed = await phases.run('verify', () => verifyPush(manifestReader(docker, credentials), runPlan.references, expected, runPlan.platforms, retry, core.info));
-      report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations };
+      const read = manifestReader(docker, credentials);
+      const pushed = await phases.run('verify', () => verifyPush(read, runPlan.references, expected, runPlan.platforms, retry, core.info));
+      report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...(await imageSizes(read, runPlan)) };
       core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
     }
   } catch (error) {

@@ -114,11 +114,13 @@ describe('push event', () => {
   });
 
   it('writes a summary with tags, digest, platforms and the push reason', () => {
-    expect(result.summary).toContain(`${engine.registry}/${name}:1.0.0`);
-    expect(result.summary).toContain(result.outputs.digest);
-    expect(result.summary).toContain('linux/amd64, linux/arm64');
-    expect(result.summary).toMatch(/Pushed \| yes \(event push pushes/);
-    for (const phase of ['inputs', 'login', 'qemu', 'builder', 'build', 'verify']) expect(result.summary).toMatch(new RegExp(`\\| ${phase} \\| [0-9.]+ m?s \\| ok \\|`));
+    // One table row for the image: its tags, the digest, both platforms, pushed and why.
+    expect(result.summary).toContain('`1.0.0` `latest`');
+    expect(result.summary).toContain(`docker pull ${engine.registry}/${name}@${result.outputs.digest}`);
+    expect(result.summary).toMatch(/linux\/amd64,? linux\/arm64/);
+    expect(result.summary).toMatch(/\| yes: event push pushes/);
+    expect(result.summary).toMatch(/\d+ of \d+ build steps cached/);
+    for (const phase of ['inputs', 'login', 'qemu', 'builder', 'build', 'verify']) expect(result.summary).toMatch(new RegExp(`[:·] ${phase} [0-9.]+ m?s`));
   });
 
   it('logs each phase in a group', () => {

@@ -52,7 +52,7 @@ describe('gate', () => {
     expect(result.outputs.imageid).toBe(manifest.digest);
     expect(result.outputs.digest).toBe(manifest.digest);
     expect(result.main.log).toMatch(/Testing .* on linux\/amd64: cat \/arch\n(?:\[command\].*\n)?x86_64/);
-    expect(result.summary).toContain("| Gate | tested and scanned; the pushed digest is the gated image's |");
+    expect(result.summary).toContain("- **Gate** tested and scanned; the pushed digest is the gated image's");
     expect(result.post?.log).toContain('Removed the gated image');
   });
 

@@ -219,7 +219,8 @@ echo "setup-engine: state dir $STATE (log: $LOG)"
 
 step "system packages (runc iptables qemu-user-static binfmt-support docker-registry apache2-utils)"
 # (tini: its tini-static is the engine's docker-init, for `docker run --init`)
-SYS_PKGS=(runc iptables qemu-user-static binfmt-support docker-registry apache2-utils tini curl ca-certificates)
+# (chromium + the emoji font: the summary screenshot test renders the job summary headless)
+SYS_PKGS=(runc iptables qemu-user-static binfmt-support docker-registry apache2-utils tini curl ca-certificates chromium fonts-noto-color-emoji)
 missing=()
 for p in "${SYS_PKGS[@]}"; do pkg_installed "$p" || missing+=("$p"); done
 if ((${#missing[@]})); then
