@@ -3,7 +3,9 @@
 //   action: the bundled action (main + post) through the runner emulator, and
 //   raw:    docker login --password-stdin; docker buildx build --push; docker logout
 // Prints medians, the ratio action/raw, and the action's own time before buildx starts.
-// Usage: scripts/bench.sh [--rounds N]   (default 7)
+// Then, in the same run: cold-cache times (no-cache) for both and their ratio, and the QEMU
+// slowdown of a CPU-bound RUN step (arm64 emulated vs amd64 native) that split builds avoid.
+// Usage: scripts/bench.sh [--rounds N] [--cold-rounds N]   (defaults 7 and 3)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, symlinkSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +15,8 @@ import { runAction, REPO_ROOT } from '../test/e2e/runner.mjs';
 
 const roundsIndex = process.argv.indexOf('--rounds');
 const rounds = roundsIndex > 0 ? Number(process.argv[roundsIndex + 1]) : 7;
+const coldIndex = process.argv.indexOf('--cold-rounds');
+const coldRounds = coldIndex > 0 ? Number(process.argv[coldIndex + 1]) : 3;
 const engine = loadEngineEnv();
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -32,26 +36,26 @@ function exec(command, args, { input, env } = {}) {
   });
 }
 
-const buildArgs = (tag) => ['buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--tag', tag, '--push', 'example/app'];
+const buildArgs = (tag, cold = false) => ['buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--tag', tag, '--push', ...(cold ? ['--no-cache'] : []), 'example/app'];
 
 // A fresh tag per run: registry 2.8's filesystem storage can serve a half-written tag link
 // (HTTP 500) when one push reads a tag while another rewrites it.
 let runNumber = 0;
 const nextTag = (repository) => `${engine.registry}/bench/${repository}:run-${process.pid}-${++runNumber}`;
 
-async function raw() {
+async function raw(cold = false) {
   const config = mkdtempSync(path.join(os.tmpdir(), 'bench-raw-'));
   const plugins = path.join(os.homedir(), '.docker', 'cli-plugins');
   if (existsSync(plugins)) symlinkSync(plugins, path.join(config, 'cli-plugins'));
   const env = { DOCKER_CONFIG: config };
   const started = performance.now();
   await exec('docker', ['login', engine.registry, '--username', engine.username, '--password-stdin'], { input: engine.password, env });
-  const build = await exec('docker', buildArgs(nextTag('raw')), { env });
+  const build = await exec('docker', buildArgs(nextTag('raw'), cold), { env });
   await exec('docker', ['logout', engine.registry], { env });
   return { total: performance.now() - started, build };
 }
 
-async function action() {
+async function action(cold = false) {
   let buildxStartedAt;
   let buildMs;
   const started = performance.now();
@@ -62,6 +66,7 @@ async function action() {
       context: 'example/app',
       'build-args': `BASE_IMAGE=${engine.baseImage}`,
       'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
+      ...(cold ? { 'no-cache': 'true' } : {}),
     },
     onLine: (line, at) => {
       if (line.startsWith('[command]docker buildx build')) buildxStartedAt = at;
@@ -98,3 +103,31 @@ console.log(`  action before buildx starts:       ${ms(median(results.action.map
 console.log(`  action time outside buildx build:  ${ms(actionOverhead)} (raw: ${ms(rawOverhead)}; includes verify + post)`);
 console.log(`  buildx build alone, action / raw:  ${ms(median(results.action.map((r) => r.build)))} / ${ms(median(results.raw.map((r) => r.build)))}`);
 console.log(`  action main / post:                ${ms(median(results.action.map((r) => r.main)))} / ${ms(median(results.action.map((r) => r.post)))}`);
+
+// Cold cache: every step rebuilt (no-cache), both platforms, pushed.
+const cold = { action: [], raw: [] };
+for (let round = 1; round <= coldRounds; round++) {
+  const order = round % 2 ? ['action', 'raw'] : ['raw', 'action'];
+  for (const which of order) cold[which].push(which === 'action' ? await action(true) : await raw(true));
+  console.error(`cold round ${round}/${coldRounds}: action ${ms(cold.action.at(-1).total)}, raw ${ms(cold.raw.at(-1).total)}`);
+}
+const coldAction = median(cold.action.map((r) => r.total));
+const coldRaw = median(cold.raw.map((r) => r.total));
+console.log(`\ncold cache (no-cache), ${coldRounds} rounds each (medians)`);
+console.log(`  action: ${ms(coldAction)}   raw: ${ms(coldRaw)}   ratio action/raw: ${(coldAction / coldRaw).toFixed(3)}`);
+
+// QEMU slowdown of a CPU-bound RUN step: what building arm64 on an arm64 runner (split builds) saves.
+const cpuConfig = mkdtempSync(path.join(os.tmpdir(), 'bench-cpu-'));
+if (existsSync(path.join(os.homedir(), '.docker', 'cli-plugins'))) symlinkSync(path.join(os.homedir(), '.docker', 'cli-plugins'), path.join(cpuConfig, 'cli-plugins'));
+await exec('docker', ['login', engine.registry, '--username', engine.username, '--password-stdin'], { input: engine.password, env: { DOCKER_CONFIG: cpuConfig } });
+async function cpuBuild(platform) {
+  return exec('docker', ['buildx', 'build', '--platform', platform, '--no-cache', '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--build-arg', `NONCE=${Date.now()}`, 'test/fixtures/cpu-app'], { env: { DOCKER_CONFIG: cpuConfig } });
+}
+const native = [];
+const emulated = [];
+for (let round = 0; round < 3; round++) {
+  native.push(await cpuBuild('linux/amd64'));
+  emulated.push(await cpuBuild('linux/arm64'));
+}
+console.log(`\nCPU-bound RUN step (200,000 shell loop iterations), 3 builds each (medians)`);
+console.log(`  amd64 native: ${ms(median(native))}   arm64 under QEMU: ${ms(median(emulated))}   slowdown: ${(median(emulated) / median(native)).toFixed(1)}x`);
