@@ -143,3 +143,18 @@ export async function pushGated(docker: Docker, tags: readonly string[]): Promis
     if (result.exitCode !== 0) throw new ActionError(`docker push ${tag} failed: ${lastLines(result.stderr || result.stdout, 3)}`);
   }
 }
+
+/**
+ * Whether what a tag holds is the image the gate saw. With the containerd image store the
+ * loaded image's ID is the pushed index/manifest digest; with the classic store it is the
+ * image config digest, which the pushed (single-platform) manifest must reference.
+ */
+export function gatedImageMatches(pushedDigest: string, pushedManifest: string, gatedImageId: string): boolean {
+  if (pushedDigest === gatedImageId) return true;
+  try {
+    const manifest = JSON.parse(pushedManifest) as { config?: { digest?: unknown } };
+    return manifest.config?.digest === gatedImageId;
+  } catch {
+    return false;
+  }
+}

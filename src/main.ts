@@ -12,7 +12,7 @@ import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
 import { ActionError, errorMessage } from './errors.js';
-import { GateFailure, pushGated, runGate } from './gate.js';
+import { GateFailure, gatedImageMatches, pushGated, runGate } from './gate.js';
 import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.js';
 import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
@@ -170,9 +170,9 @@ async function run(): Promise<void> {
     );
     report = { ...report, builder: builder.description };
 
-    if (runPlan.gate && (builder.name || !builder.containerdStore)) {
-      // Only there is the loaded image's ID the digest that gets pushed, so "pushed = gated" can be proven.
-      throw new PhaseError('builder', new ActionError('test and scan need the image loaded into the engine with the containerd image store (its image ID is then the pushed digest); this runner\'s engine has none: enable "features": {"containerd-snapshotter": true} in daemon.json'));
+    if (runPlan.gate && !builder.containerdStore && runPlan.platforms.length > 1) {
+      // A multi-platform image can only be loaded (and so gated as one image) into the containerd image store.
+      throw new PhaseError('builder', new ActionError('test and scan of a multi-platform image need it loaded into the engine, which takes the containerd image store; this runner\'s engine has none: enable "features": {"containerd-snapshotter": true} in daemon.json, or gate one platform'));
     }
     const planned = cacheForBuilder(runPlan.buildArgs, builder.driver, builder.containerdStore);
     if (planned.warning) core.warning(planned.warning);
@@ -247,9 +247,18 @@ async function run(): Promise<void> {
     }
 
     if (runPlan.push.push) {
-      // A gated image must land with the digest the gate saw: its image ID (the index digest).
-      const expected = gate ? build.imageId || build.digest : build.digest;
       const read = manifestReader(docker, credentials);
+      // A gated image must be the one the gate saw: same digest (containerd store) or same config (classic store).
+      let expected = build.digest;
+      if (gate) {
+        const first = runPlan.references[0];
+        const raw = first ? await withRetries(`reading ${first.full} back`, retry, () => read(first), { log: core.info }) : '';
+        const landed = raw ? summarizeManifest(raw).digest : '';
+        if (!gatedImageMatches(landed, raw, build.imageId)) {
+          throw new PhaseError('verify', new ActionError(`${first?.full ?? 'the tag'} holds ${landed || 'nothing'}, which is not the gated image ${build.imageId}`));
+        }
+        expected = landed;
+      }
       const pushed = await phases.run('verify', () => verifyPush(read, runPlan.references, expected, runPlan.platforms, retry, core.info));
       report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...(await imageSizes(read, runPlan)) };
       core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);

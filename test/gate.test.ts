@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { splitCommand, substitute } from '../src/gate.js';
+import { gatedImageMatches, splitCommand, substitute } from '../src/gate.js';
 import { makePlan, planGate } from '../src/plan.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
@@ -53,5 +53,23 @@ describe('gate inputs and plan', () => {
   it('tags a gated image without tags with a local name', () => {
     const plan = makePlan(inputsFrom({ scan: 'scan {image}' }), fixtureContext('pull_request'), { architecture: 'amd64', workDir: '/t/build-push-2', env: {} });
     expect(plan.buildArgs.join(' ')).toContain('--tag build-push-gate:build-push-2');
+  });
+});
+
+describe('gatedImageMatches', () => {
+  const config = `sha256:${'c'.repeat(64)}`;
+  const manifest = JSON.stringify({ mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: config }, layers: [] });
+
+  it('containerd store: the pushed digest is the loaded image ID', () => {
+    expect(gatedImageMatches(`sha256:${'a'.repeat(64)}`, '{}', `sha256:${'a'.repeat(64)}`)).toBe(true);
+  });
+
+  it('classic store: the pushed manifest references the loaded image config', () => {
+    expect(gatedImageMatches(`sha256:${'b'.repeat(64)}`, manifest, config)).toBe(true);
+  });
+
+  it('anything else is not the gated image', () => {
+    expect(gatedImageMatches(`sha256:${'b'.repeat(64)}`, manifest, `sha256:${'d'.repeat(64)}`)).toBe(false);
+    expect(gatedImageMatches(`sha256:${'b'.repeat(64)}`, 'not json', config)).toBe(false);
   });
 });
