@@ -101,7 +101,8 @@ export async function runBuild(docker: Docker, args: readonly string[], files: B
   };
   return withRetries('the push', options.retry, once, { log: options.log }, (error) =>
     // Only push failures are worth a second build; a failing RUN step is not.
-    error instanceof BuildFailure && isPushFailure(error.output) ? error.output : 'permanent',
+    // Judged on buildx's error lines only: RUN steps print all sorts of words ("500 kB").
+    error instanceof BuildFailure && isPushFailure(buildFailureDetail(error.output)) ? buildFailureDetail(error.output) : 'permanent',
   );
 }
 

@@ -101,6 +101,8 @@ export interface Inputs {
   readonly push: PushMode;
   readonly dryRun: boolean;
   readonly registryAuth: readonly RegistryLogin[];
+  /** registry-auth entries whose password was empty (a secret this run cannot read, e.g. on a fork). */
+  readonly registryAuthWithoutPassword: readonly string[];
   readonly context: string;
   readonly file?: string;
   readonly platforms: readonly Platform[];
@@ -230,14 +232,19 @@ export function parsePlatforms(text: string, input: InputName = 'platforms'): Pl
   return platforms.filter((platform, index) => platforms.findIndex((other) => other.name === platform.name) === index);
 }
 
-/** `registry-auth`: a YAML list of {registry, username, password}. Passwords are masked as soon as read. */
-export function parseRegistryAuth(text: string, mask: MaskSecret): RegistryLogin[] {
+/**
+ * `registry-auth`: a YAML list of {registry, username, password}. Passwords are masked as
+ * soon as read. With `onEmptyPassword`, an entry whose password is empty (a secret this run
+ * cannot read) is reported there and left out instead of being an error.
+ */
+export function parseRegistryAuth(text: string, mask: MaskSecret, onEmptyPassword?: (registry: string) => void): RegistryLogin[] {
   const example = '"- registry: ghcr.io\\n  username: ${{ github.actor }}\\n  password: ${{ secrets.GITHUB_TOKEN }}"';
   if (text.trim() === '') return [];
   let document: unknown;
   try {
     // failsafe: every scalar stays a string, so a password like 0123 or 1e3 is used verbatim.
-    document = parseYaml(text, { schema: 'failsafe' });
+    // logLevel error: the parser's warnings quote the source line, which holds passwords.
+    document = parseYaml(text, { schema: 'failsafe', logLevel: 'error' });
   } catch (error) {
     // Never echo the YAML source: it holds passwords.
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
@@ -247,7 +254,7 @@ export function parseRegistryAuth(text: string, mask: MaskSecret): RegistryLogin
   if (!Array.isArray(document)) {
     throw new InputError('registry-auth', 'must be a YAML list of entries with registry, username and password', example);
   }
-  const logins = document.map((entry: unknown, index): RegistryLogin => {
+  const logins = document.map((entry: unknown, index): RegistryLogin | undefined => {
     const where = `entry ${index + 1}`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new InputError('registry-auth', `${where} is not a mapping of registry, username and password`, example);
@@ -276,11 +283,16 @@ export function parseRegistryAuth(text: string, mask: MaskSecret): RegistryLogin
       throw new InputError('registry-auth', `${where}: registry "${registry.slice(0, 100)}" is not a registry host: write host[:port] without a path (logins are per registry, not per repository)`, example);
     }
     const username = field('username');
+    // A secret the run cannot read (pull requests from forks) arrives as an empty string.
+    if (onEmptyPassword && typeof record.password !== 'number' && String(record.password ?? '').trim() === '' && 'password' in record) {
+      onEmptyPassword(normalizeRegistry(registry));
+      return undefined;
+    }
     const password = field('password');
     mask(password);
     mask(Buffer.from(`${username}:${password}`).toString('base64'));
     return { registry: normalizeRegistry(registry), username, password };
-  });
+  }).filter((login): login is RegistryLogin => login !== undefined);
   const seen = new Set<string>();
   for (const login of logins) {
     if (seen.has(login.registry)) {
@@ -346,7 +358,8 @@ function singleLine(name: InputName, text: string, example: string): string | un
  */
 export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
   // Secrets first: everything after this point may print.
-  const registryAuth = parseRegistryAuth(raw['registry-auth'], mask);
+  const registryAuthWithoutPassword: string[] = [];
+  const registryAuth = parseRegistryAuth(raw['registry-auth'], mask, (registry) => registryAuthWithoutPassword.push(registry));
   const secrets = parseSecrets(raw.secrets, mask);
   for (const name of ['github-token', 'dockerhub-token', 'gcp-access-token'] as const) {
     const value = raw[name].trim();
@@ -379,6 +392,7 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     push: parsePushMode(raw.push),
     dryRun: parseBoolean('dry-run', raw['dry-run'], false),
     registryAuth,
+    registryAuthWithoutPassword,
     context: parseContext(raw.context),
     ...(file === undefined ? {} : { file }),
     platforms: parsePlatforms(raw.platforms),

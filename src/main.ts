@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { BuildFailure, checkBuildContext, exportedDigest, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { inspectEngine, selectBuilder } from './buildx/builder.js';
-import { Docker } from './buildx/exec.js';
+import { childEnvironment, Docker } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
@@ -17,7 +17,7 @@ import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.
 import { PhaseError, Phases } from './phase.js';
 import { makePlan, type Plan } from './plan.js';
 import { PRIVILEGED_PR_EVENTS } from './trust.js';
-import { mergeDigests, pushLayoutByDigest, readMergeDigests, repositories, splitOutputArgs, writeDigestFile } from './split.js';
+import { mergeDigests, missingFromMerge, pushLayoutByDigest, readMergeDigests, repositories, splitOutputArgs, writeDigestFile } from './split.js';
 import { repositoryInfo } from './repository.js';
 import { commitDateFromPayload } from './tags/metadata.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -37,9 +37,11 @@ function readInputs(): Inputs {
 }
 
 /** The commit checked out in the workspace; only asked for where it matters (pull_request_target, workflow_run). */
-async function checkedOutSha(context: Context): Promise<string | undefined> {
+async function checkedOutSha(context: Context, buildContext: string): Promise<string | undefined> {
   if (!PRIVILEGED_PR_EVENTS.has(context.eventName)) return undefined;
-  return new Promise((resolve) => execFile('git', ['rev-parse', 'HEAD'], { cwd: context.workspace }, (error, stdout) => resolve(error ? undefined : stdout.trim())));
+  // The build context's checkout is what the build runs, wherever it sits in the workspace.
+  const cwd = path.resolve(context.workspace, buildContext);
+  return new Promise((resolve) => execFile('git', ['rev-parse', 'HEAD'], { cwd, env: childEnvironment() }, (error, stdout) => resolve(error ? undefined : stdout.trim())));
 }
 
 /** The commit time, for reproducible builds: from the push payload, else git. */
@@ -47,14 +49,14 @@ async function commitTime(context: Context): Promise<Date | undefined> {
   const fromPayload = commitDateFromPayload(context.payload as Record<string, unknown>, context.sha);
   if (fromPayload) return fromPayload;
   return new Promise((resolve) =>
-    execFile('git', ['log', '-1', '--format=%ct'], { cwd: context.workspace }, (error, stdout) => resolve(error || !/^\d+$/.test(stdout.trim()) ? undefined : new Date(Number(stdout.trim()) * 1000))),
+    execFile('git', ['log', '-1', '--format=%ct'], { cwd: context.workspace, env: childEnvironment() }, (error, stdout) => resolve(error || !/^\d+$/.test(stdout.trim()) ? undefined : new Date(Number(stdout.trim()) * 1000))),
   );
 }
 
 async function plan(inputs: Inputs, context: Context): Promise<Plan> {
   const workDir = path.join(context.runnerTemp, `build-push-${randomUUID().slice(0, 8)}`);
   const [sha, repo, committed] = await Promise.all([
-    checkedOutSha(context),
+    checkedOutSha(context, inputs.context),
     inputs.metadata ? repositoryInfo(context, inputs.githubToken, process.env, core.warning) : undefined,
     inputs.reproducible ? commitTime(context) : undefined,
   ]);
@@ -64,6 +66,7 @@ async function plan(inputs: Inputs, context: Context): Promise<Plan> {
   const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, now, ...(sha ? { checkedOutSha: sha } : {}), ...(repo ? { repo } : {}) });
   if (committed) sourceDateEpoch = Math.floor(committed.getTime() / 1000);
   made.metadata?.warnings.forEach((warning) => core.warning(warning));
+  for (const registry of inputs.registryAuthWithoutPassword) core.warning(`registry-auth: the entry for ${registry} has an empty password (a secret this run cannot read); building without logging in there`);
   if (made.untrustedCode) core.warning(`${made.untrustedCode}; allow-untrusted-code is set, so credentials are used anyway`);
   core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
   core.info(describePlan(made));
@@ -150,12 +153,15 @@ async function run(): Promise<void> {
       if (runPlan.push.push) {
         const read = manifestReader(docker, credentials);
         const pushed = await phases.run('verify', async () => {
-          // Every platform of every source must be in the merged index.
+          // Every image of every source must be in the merged index, under every tag.
           const first = runPlan.references[0];
           if (!first) throw new ActionError('merge-digests needs images or tags to merge into');
-          const sources = await Promise.all(digests.map(async (digest) => summarizeManifest(await read({ ...first, full: `${first.registry}/${first.repository}@${digest}`, tag: digest }))));
-          const platforms = [...new Set(sources.flatMap((source) => source.platforms))];
-          const merged = summarizeManifest(await read(first));
+          const sourceRaws = new Map(await Promise.all(digests.map(async (digest) => [digest, await read({ ...first, full: `${first.registry}/${first.repository}@${digest}`, tag: digest })] as const)));
+          const mergedRaw = await read(first);
+          const missing = missingFromMerge(mergedRaw, sourceRaws);
+          if (missing.length > 0) throw new ActionError(`${first.full} does not list ${missing.join(', ')} from the merged digests`);
+          const platforms = [...new Set([...sourceRaws.values()].flatMap((raw) => summarizeManifest(raw).platforms))];
+          const merged = summarizeManifest(mergedRaw);
           return verifyPush(read, runPlan.references, merged.digest, platforms, retry, core.info);
         });
         report = { ...report, pushed: true, digest: pushed.digest, platforms: pushed.platforms, attestations: pushed.attestations };

@@ -91,6 +91,10 @@ export function planGate(inputs: Inputs, hostArchitecture: string, workDir: stri
   };
 }
 
+function tagRegistries(inputs: Inputs): string[] {
+  return [...new Set(inputs.tags.map((tag) => tag.registry))];
+}
+
 export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   const computed = withMetadata(given, context, host);
   const { metadata } = computed;
@@ -100,17 +104,30 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   const inputs: Inputs = platform ? { ...computed.inputs, platforms: [platform] } : computed.inputs;
   const push = decidePush(inputs.push, context.eventName, inputs.tags.length > 0);
   if (push.push && inputs.tags.length === 0) {
+    if (metadata) {
+      const why = metadata.warnings.length ? ` (${metadata.warnings.join('; ')})` : '';
+      throw new InputError('tags', `the tag rules produce no tag for this ${context.eventName} event, but push is true${why}`, 'type=ref,event=branch');
+    }
     throw new InputError('tags', 'is empty, but push is true: there is nothing to push to', 'ghcr.io/acme/app:latest');
   }
+  if (!push.push) {
+    const pushing = inputs.outputs.find((output) => /(^|,)\s*type=registry\b|(^|,)\s*push=true\b/.test(output));
+    if (pushing) throw new InputError('outputs', `"${pushing.slice(0, 100)}" would push, but this run does not push (${push.reason})`, 'type=docker');
+  }
+  const unreadable = inputs.registryAuthWithoutPassword.filter((registry) => push.push && tagRegistries(inputs).includes(registry));
+  if (unreadable.length > 0) {
+    throw new InputError('registry-auth', `the entry for ${unreadable.join(', ')} has an empty password, and this run pushes there (is the secret available to this workflow? secrets are empty on pull requests from forks)`, '- registry: ghcr.io ... password: ${{ secrets.REGISTRY_TOKEN }}');
+  }
   const files = buildFiles(host.workDir, inputs);
-  const tagRegistries = [...new Set(inputs.tags.map((tag) => tag.registry))];
+  const tagRegistryList = tagRegistries(inputs);
   const trust = codeTrust(context, host.checkedOutSha);
   const untrustedCode = trust.trusted === true ? undefined : trust.reason;
-  const refuseCredentials = trust.trusted === false && !inputs.allowUntrustedCode;
+  // A checkout we cannot identify is treated like pull request code: safe by default.
+  const refuseCredentials = trust.trusted !== true && !inputs.allowUntrustedCode;
   // Pushing or explicit registry-auth with pull request code is refused outright; the
   // automatic logins (e.g. the default github-token for ghcr.io) are simply not done.
   if (refuseCredentials && (push.push || inputs.registryAuth.length > 0)) throw new ActionError(untrustedCodeError(trust.reason));
-  const registries = planRegistries(inputs, tagRegistries, push.push, host.env).map((entry) =>
+  const registries = planRegistries(inputs, tagRegistryList, push.push, host.env).map((entry) =>
     refuseCredentials && entry.provider ? { registry: entry.registry, missing: 'nothing: no login while pull request code is checked out', usedFor: entry.usedFor } : entry,
   );
   const gate = planGate(inputs, host.architecture, host.workDir);

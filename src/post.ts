@@ -13,7 +13,6 @@ async function post(): Promise<void> {
     core.info('Nothing to clean up: the main step set nothing up.');
     return;
   }
-  // Builders live in the buildx folder shared with the user's config, so removal works either way.
   if (state.dockerConfig && state.logins?.length) {
     try {
       const forgotten = await forgetCredentials(state.dockerConfig, state.logins);

@@ -127,3 +127,19 @@ export async function mergeDigests(
     }, { log });
   }
 }
+
+/** The image manifests a source digest stands for: an index's platform manifests, or the manifest itself. */
+export function sourceManifests(digest: string, raw: string): string[] {
+  const document = JSON.parse(raw) as { manifests?: { digest?: string; annotations?: Record<string, string> }[] };
+  if (!Array.isArray(document.manifests)) return [digest];
+  return document.manifests
+    .filter((entry) => entry.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && typeof entry.digest === 'string')
+    .map((entry) => entry.digest as string);
+}
+
+/** Source images the merged index does not list (empty: every pushed platform made it in). */
+export function missingFromMerge(mergedRaw: string, sources: ReadonlyMap<string, string>): string[] {
+  const merged = JSON.parse(mergedRaw) as { manifests?: { digest?: string }[] };
+  const listed = new Set((merged.manifests ?? []).map((entry) => entry.digest));
+  return [...sources].flatMap(([digest, raw]) => sourceManifests(digest, raw).filter((manifest) => !listed.has(manifest)));
+}

@@ -409,7 +409,11 @@ export function formatDuration(milliseconds: number): string {
 
 /** Writes outputs and the job summary. Never throws: a summary problem must not hide the real result. */
 export function publish(report: Report): void {
-  for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
+  try {
+    for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
+  } catch (error) {
+    core.setFailed(`could not write the step outputs: ${String(error)}`);
+  }
   try {
     if (process.env.GITHUB_STEP_SUMMARY) core.appendSummary(renderSummary(report));
   } catch (error) {

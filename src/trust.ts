@@ -1,7 +1,7 @@
 import type { Context } from './context.js';
 
 /** Events that run with the base repository's secrets even when triggered by a pull request. */
-export const PRIVILEGED_PR_EVENTS: ReadonlySet<string> = new Set(['pull_request_target', 'workflow_run']);
+export const PRIVILEGED_PR_EVENTS: ReadonlySet<string> = new Set(['pull_request_target', 'workflow_run', 'issue_comment']);
 
 export type CodeTrust = { readonly trusted: true } | { readonly trusted: false; readonly reason: string } | { readonly trusted: 'unknown'; readonly reason: string };
 

@@ -66,6 +66,7 @@ const DEFAULT_INPUTS: Inputs = {
   pushByDigest: false,
   digestDir: '',
   mergeDigests: '',
+  registryAuthWithoutPassword: [],
 };
 
 describe('INPUT_NAMES and action.yml', () => {
@@ -211,6 +212,7 @@ describe('parseInputs with every input set', () => {
       pushByDigest: false,
       digestDir: '',
       mergeDigests: '',
+      registryAuthWithoutPassword: [],
     } satisfies Inputs);
   });
 
@@ -484,6 +486,13 @@ describe('parseRegistryAuth', () => {
   ])('rejects a password that is %s', (_, yaml, problem) => {
     const error = expectInputError(() => parseRegistryAuth(yaml, noMask), 'registry-auth');
     expect(error.message).toContain(problem);
+  });
+
+  it('leaves out (and reports) an entry whose password is empty when asked to: a secret forks cannot read', () => {
+    const empty: string[] = [];
+    const logins = parseRegistryAuth('- registry: ghcr.io\n  username: bob\n  password: ""\n- registry: quay.io\n  username: a\n  password: x', noMask, (registry) => empty.push(registry));
+    expect(logins.map((login) => login.registry)).toEqual(['quay.io']);
+    expect(empty).toEqual(['ghcr.io']);
   });
 
   it('keeps a password that looks like a boolean as the text it is', () => {

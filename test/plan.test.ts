@@ -24,7 +24,9 @@ describe('makePlan: push decision for each event fixture', () => {
 
   it.each(table)('push: %s on %s', (mode, event) => {
     const inputs = inputsFrom({ tags: TAGS, push: mode });
-    const plan = makePlan(inputs, fixtureContext(event), HOST);
+    const context = fixtureContext(event);
+    // On pull_request_target the checkout must be the base commit for credentials to be used.
+    const plan = makePlan(inputs, context, { ...HOST, checkedOutSha: context.sha });
     const shouldPush = mode === 'true' || (mode === 'auto' && !PULL_REQUEST_EVENTS.has(event));
     expect(plan.push).toEqual(decidePush(mode, event, true));
     expect(plan.push.push).toBe(shouldPush);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makePlan } from '../src/plan.js';
-import { mergeArgs, parseDigestList, readMergeDigests, splitOutputArgs, splitPlatform } from '../src/split.js';
+import { mergeArgs, missingFromMerge, parseDigestList, readMergeDigests, splitOutputArgs, splitPlatform } from '../src/split.js';
 import { parsePlatforms } from '../src/inputs.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
@@ -82,5 +82,21 @@ describe('single-platform annotations', () => {
     expect(single.buildArgs.some((arg) => arg.startsWith('manifest:'))).toBe(true);
     const multi = makePlan(inputsFrom({ images: 'ghcr.io/acme/app' }), fixtureContext('push'), host);
     expect(multi.buildArgs.some((arg) => arg.startsWith('index:'))).toBe(true);
+  });
+});
+
+describe('missingFromMerge', () => {
+  const index = (...digests: string[]) => JSON.stringify({ manifests: digests.map((digest) => ({ digest })) });
+  const withAttestation = JSON.stringify({
+    manifests: [{ digest: `sha256:${'1'.repeat(64)}` }, { digest: `sha256:${'2'.repeat(64)}`, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } }],
+  });
+
+  it('is empty when every source image is listed (index sources by their platform manifests, manifests by their digest)', () => {
+    const sources = new Map([[A, withAttestation], [B, '{"config":{}}']]);
+    expect(missingFromMerge(index(`sha256:${'1'.repeat(64)}`, B), sources)).toEqual([]);
+  });
+
+  it('names what the merged index lacks', () => {
+    expect(missingFromMerge(index(`sha256:${'1'.repeat(64)}`), new Map([[B, '{"config":{}}']]))).toEqual([B]);
   });
 });

@@ -30,7 +30,7 @@ export class Docker {
   ) {}
 
   env(): NodeJS.ProcessEnv {
-    return { ...process.env, DOCKER_CONFIG: this.configDir };
+    return { ...childEnvironment(), DOCKER_CONFIG: this.configDir };
   }
 
   run(args: readonly string[], options: DockerRunOptions = {}): Promise<DockerResult> {
@@ -75,6 +75,15 @@ export class Docker {
     if (result.exitCode !== 0) throw new ActionError(`${what} failed (exit code ${result.exitCode}): ${lastLines(result.stderr || result.stdout, 5)}`);
     return result;
   }
+}
+
+/**
+ * The environment for child processes: the step's, minus its inputs and state. The runner
+ * puts every input (registry-auth passwords, tokens, build secrets) in INPUT_* variables;
+ * no child, least of all a user's scanner, needs them.
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('INPUT_') && !key.startsWith('STATE_')));
 }
 
 export function lastLines(text: string, count: number): string {

@@ -41,6 +41,8 @@ function roleSession(environment: ProviderEnvironment, region: string): Promise<
   if (!session) {
     session = assumeRole(environment, region);
     sessions.set(environment, session);
+    // A failed session is not kept: a retry asks STS again.
+    session.catch(() => sessions.delete(environment));
   }
   return session;
 }
@@ -67,7 +69,9 @@ async function assumeRole({ inputs, env, mask }: ProviderEnvironment, region: st
     return { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, ...(credentials.SessionToken ? { sessionToken: credentials.SessionToken } : {}) };
   } catch (error) {
     throw new ActionError(
-      `AWS STS refused to let this workflow assume ${inputs.awsRoleToAssume}: ${errorMessage(error)}. Check the role's trust policy allows token.actions.githubusercontent.com for this repository.`,
+      /AccessDenied|InvalidIdentityToken|ExpiredToken|not authorized/i.test(errorMessage(error))
+        ? `AWS STS refused to let this workflow assume ${inputs.awsRoleToAssume}: ${errorMessage(error)}. Check the role's trust policy allows token.actions.githubusercontent.com for this repository.`
+        : `AWS STS AssumeRoleWithWebIdentity for ${inputs.awsRoleToAssume} failed: ${errorMessage(error)}`,
     );
   } finally {
     sts.destroy();

@@ -81,6 +81,8 @@ export const garProvider: CredentialProvider = {
     if (!token) {
       token = environment.inputs.gcpAccessToken ? Promise.resolve(environment.inputs.gcpAccessToken) : federatedAccessToken(environment);
       tokens.set(environment, token);
+      // A failed exchange is not kept: a retry asks Google again.
+      token.catch(() => tokens.delete(environment));
     }
     return { registry, username: 'oauth2accesstoken', password: await token, provider: 'google artifact registry' };
   },

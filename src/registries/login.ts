@@ -67,16 +67,16 @@ export async function forgetCredentials(configDir: string, registries: readonly 
   return forgotten;
 }
 
-/**
- * The login phase: for every planned registry with a provider, get the credential and
- * `docker login`, concurrently, retrying transient failures. A failure is fatal only where
- * this run pushes; elsewhere (pull requests, base images) it is a warning and the build goes on.
- */
 /** Starts the registry checks early, so they run while the step sets up. */
 export function startHealthChecks(registries: readonly RegistryPlan[]): Map<string, Promise<string | undefined>> {
   return new Map(registries.filter((entry) => entry.provider).map((entry) => [entry.registry, registryHealth(entry.registry)]));
 }
 
+/**
+ * The login phase: for every planned registry with a provider, get the credential and
+ * `docker login`, concurrently, retrying transient failures. A failure is fatal only where
+ * this run pushes; elsewhere (pull requests, base images) it is a warning and the build goes on.
+ */
 export async function logIn(
   registries: readonly RegistryPlan[],
   environment: ProviderEnvironment,
