@@ -2,8 +2,7 @@ import { rm } from 'node:fs/promises';
 import * as core from './runner.js';
 import { Docker, lastLines } from './buildx/exec.js';
 import { errorMessage } from './errors.js';
-import { userDockerConfigDir } from './registries/docker-config.js';
-import { forgetCredentials } from './registries/login.js';
+import { forgetCredentials, userDockerConfigDir } from './registries/docker-config.js';
 import { loadState } from './state.js';
 
 /** Undoes what main recorded in state. Only warns: cleanup must never fail a job. */

@@ -60,3 +60,23 @@ export async function createPrivateDockerConfig(parent: string, env: Env, ourReg
   }
   return { dir, warnings };
 }
+
+/**
+ * Logs out the way `docker logout` does for a file-backed config: removes the registry's
+ * entry from config.json. Done in-process because our private config never uses a
+ * credential helper (see docker-config.ts), and it saves a docker start per registry.
+ */
+export async function forgetCredentials(configDir: string, registries: readonly string[]): Promise<string[]> {
+  const file = path.join(configDir, 'config.json');
+  const config = JSON.parse(await readFile(file, 'utf8')) as { auths?: Record<string, unknown> };
+  const forgotten: string[] = [];
+  for (const key of Object.keys(config.auths ?? {})) {
+    const registry = normalizeRegistry(key);
+    if (registries.includes(registry) && config.auths) {
+      delete config.auths[key];
+      forgotten.push(registry);
+    }
+  }
+  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return forgotten;
+}

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { forgetCredentials } from '../../src/registries/login.js';
+import { forgetCredentials } from '../../src/registries/docker-config.js';
 
 describe('forgetCredentials', () => {
   let dir: string;
