@@ -12,7 +12,14 @@ export interface CachePlan {
   readonly reason: string;
   readonly from: readonly string[];
   readonly to: readonly string[];
-  readonly local?: { readonly dir: string; readonly next: string; readonly key: string; readonly restoreKeys: readonly string[] };
+  readonly local?: {
+    readonly dir: string;
+    readonly next: string;
+    /** The same folder as @actions/cache is given it: `~/...`, so the cache version (a hash of the paths) is the same in every run. */
+    readonly cachePath: string;
+    readonly key: string;
+    readonly restoreKeys: readonly string[];
+  };
 }
 
 /** Whether the runner gives this job GitHub's cache service (what type=gha needs). */
@@ -66,16 +73,19 @@ export function planCache(
       };
     }
     case 'local': {
-      // Written to a new folder and swapped in after the build, so the cache does not grow without bound.
-      const dir = path.join(workDir, 'buildx-cache');
-      const next = path.join(workDir, 'buildx-cache-new');
+      // A fixed folder under HOME: @actions/cache keys its entries on the paths it is given, so
+      // they must not change between runs. Written to a new folder and swapped in after the
+      // build, so the cache does not grow without bound.
+      const cachePath = `~/.cache/build-push/${scope}`;
+      const dir = path.join(env.HOME || workDir, '.cache', 'build-push', scope);
+      const next = `${dir}-new`;
       const key = `build-push-${scope}`;
       return {
         mode,
         reason: `local cache folder saved with @actions/cache, key ${key}${readOnly}`,
         from: [`type=local,src=${dir}`],
         to: write ? [`type=local,dest=${next},mode=max`] : [],
-        local: { dir, next, key, restoreKeys: [`${key}-`] },
+        local: { dir, next, cachePath, key, restoreKeys: [`${key}-`] },
       };
     }
   }
@@ -103,7 +113,7 @@ export async function restoreLocalCache(local: NonNullable<CachePlan['local']>, 
   }
   try {
     const cache = await import('@actions/cache');
-    const hit = await cache.restoreCache([local.dir], `${local.key}-${env.GITHUB_SHA ?? ''}`, [...local.restoreKeys]);
+    const hit = await cache.restoreCache([local.cachePath], `${local.key}-${env.GITHUB_SHA ?? ''}`, [...local.restoreKeys]);
     log(hit ? `cache: restored ${hit}` : 'cache: no saved cache yet');
   } catch (error) {
     log(`cache: restore failed (${errorMessage(error)}); building without it`);
@@ -118,7 +128,7 @@ export async function saveLocalCache(local: NonNullable<CachePlan['local']>, env
   if (!hasCacheService(env)) return;
   try {
     const cache = await import('@actions/cache');
-    await cache.saveCache([local.dir], `${local.key}-${env.GITHUB_SHA ?? Date.now()}`);
+    await cache.saveCache([local.cachePath], `${local.key}-${env.GITHUB_SHA ?? Date.now()}`);
     log(`cache: saved ${local.key}`);
   } catch (error) {
     log(`cache: save failed (${errorMessage(error)})`);

@@ -31,10 +31,11 @@ describe('planCache', () => {
   });
 
   it('local: reads one folder, writes a new one to swap in (bounded growth)', () => {
-    const plan = planCache(tagged({ cache: 'local' }), true, {}, '/w');
-    expect(plan.from).toEqual(['type=local,src=/w/buildx-cache']);
-    expect(plan.to).toEqual(['type=local,dest=/w/buildx-cache-new,mode=max']);
-    expect(plan.local).toMatchObject({ key: 'build-push-acme-app', restoreKeys: ['build-push-acme-app-'] });
+    const plan = planCache(tagged({ cache: 'local' }), true, { HOME: '/home/runner' }, '/w');
+    expect(plan.from).toEqual(['type=local,src=/home/runner/.cache/build-push/acme-app']);
+    expect(plan.to).toEqual(['type=local,dest=/home/runner/.cache/build-push/acme-app-new,mode=max']);
+    // @actions/cache gets the ~ form: its cache version hashes the paths, which must not change between runs.
+    expect(plan.local).toMatchObject({ cachePath: '~/.cache/build-push/acme-app', key: 'build-push-acme-app', restoreKeys: ['build-push-acme-app-'] });
   });
 
   it('raw cache-from/cache-to win', () => {
