@@ -1,6 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Docker } from './buildx/exec.js';
+import { imageEntries, type ImageIndexEntry } from './buildx/verify.js';
 import { lastLines } from './buildx/exec.js';
 import { ActionError, InputError } from './errors.js';
 import type { Platform } from './inputs.js';
@@ -130,11 +131,9 @@ export async function mergeDigests(
 
 /** The image manifests a source digest stands for: an index's platform manifests, or the manifest itself. */
 export function sourceManifests(digest: string, raw: string): string[] {
-  const document = JSON.parse(raw) as { manifests?: { digest?: string; annotations?: Record<string, string> }[] };
+  const document = JSON.parse(raw) as { manifests?: ImageIndexEntry[] };
   if (!Array.isArray(document.manifests)) return [digest];
-  return document.manifests
-    .filter((entry) => entry.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && typeof entry.digest === 'string')
-    .map((entry) => entry.digest as string);
+  return imageEntries(document.manifests).map((entry) => entry.digest);
 }
 
 /** Source images the merged index does not list (empty: every pushed platform made it in). */

@@ -3,6 +3,7 @@ import { parseEcrHost, ECR_PUBLIC } from './registries/ecr.js';
 import { GHCR } from './registries/ghcr.js';
 import { metadataOutputs, type Metadata } from './tags/metadata.js';
 import { DOCKER_HUB, parseImageReference, type ImageReference } from './tags/reference.js';
+import { imageEntries } from './buildx/verify.js';
 import * as core from './runner.js';
 
 /** The plan as users read it in the log, the `plan` output and the summary (the plan holds no secrets). */
@@ -216,9 +217,7 @@ function document(raw: string | object): ManifestDocument {
 export function platformManifestDigests(index: string | object): { platform: string; digest: string }[] {
   const entries = document(index).manifests;
   if (!Array.isArray(entries)) return [];
-  return entries
-    .filter((entry) => entry.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && entry.platform?.os && entry.platform.architecture && entry.digest)
-    .map((entry) => ({ platform: [entry.platform?.os, entry.platform?.architecture, entry.platform?.variant].filter(Boolean).join('/'), digest: entry.digest ?? '' }));
+  return imageEntries(entries).map(({ platform, digest }) => ({ platform, digest }));
 }
 
 function layerBytes(manifest: ManifestDocument): number | undefined {

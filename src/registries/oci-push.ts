@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { imageEntries } from '../buildx/verify.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import type { BlobBody, RegistryClient } from './client.js';
 
@@ -195,10 +196,6 @@ export function platformName(platform: Platform): string {
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
 }
 
-export function isAttestation(descriptor: Descriptor): boolean {
-  return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
-}
-
 interface LoadedManifest {
   readonly bytes: Buffer;
   readonly document: ManifestDocument;
@@ -388,9 +385,7 @@ async function platformsOf(layoutDir: string, root: Descriptor, manifests: Reado
   const document = manifests.get(root.digest)?.document;
   if (!document) return [];
   if (isIndexType(root.mediaType)) {
-    return (document as ImageIndex).manifests
-      .filter((entry) => !isAttestation(entry) && entry.platform?.os && entry.platform.architecture && entry.platform.os !== 'unknown')
-      .map((entry) => platformName(entry.platform as Platform));
+    return imageEntries((document as ImageIndex).manifests).map((entry) => entry.platform);
   }
   if (root.platform?.os && root.platform.architecture) return [platformName(root.platform)];
   const config = JSON.parse((await readVerifiedBlob(layoutDir, (document as ImageManifest).config)).toString('utf8')) as Partial<Platform>;
