@@ -107,8 +107,9 @@ export async function inspectEngine(docker: Docker, dockerConfigDir: string, env
   return { builder: inspect ? parseBuilderInspect(inspect.stdout) : DEFAULT_BUILDER, containerdStore: usesContainerdStore(info.stdout) };
 }
 
+/** A docker-container builder on the host network, so registries on localhost (service containers) are reachable from it. */
 export async function createBuilder(docker: Docker, name: string, buildkitImage: string): Promise<void> {
-  const result = await docker.run(['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${buildkitImage}`, '--bootstrap'], { live: true });
+  const result = await docker.run(['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${buildkitImage}`, '--driver-opt', 'network=host', '--bootstrap'], { live: true });
   if (result.exitCode !== 0) {
     // A half-created builder would outlive the job: remove it now, ignore errors.
     await docker.run(['buildx', 'rm', '--force', name]);
