@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BuildFailure, checkBuildContext, exportedDigest, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
+import { completeBuildArgs } from './buildx/args.js';
 import { inspectEngine, selectBuilder } from './buildx/builder.js';
 import { childEnvironment, Docker } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
@@ -184,9 +185,8 @@ async function run(): Promise<void> {
     if (planned.warning) core.warning(planned.warning);
     const split = runPlan.split;
     // push-by-digest: buildx pushes by digest itself where it can; the docker driver writes an OCI layout we push.
-    const output = split ? splitOutputArgs(builder.driver, split.repositories, split.layoutDir) : [];
-    const withOutput = split && runPlan.push.push ? [...planned.args.slice(0, -1), ...output, ...planned.args.slice(-1)] : planned.args;
-    const args = builder.name ? ['buildx', 'build', '--builder', builder.name, ...withOutput.slice(2)] : withOutput;
+    const output = split && runPlan.push.push ? splitOutputArgs(builder.driver, split.repositories, split.layoutDir) : [];
+    const args = completeBuildArgs(planned.args, builder.name, output);
     const local = runPlan.cache.local;
     const build = await phases.run('build', async () => {
       core.info(`Cache: ${runPlan.cache.reason}`);

@@ -58,3 +58,13 @@ export function buildxBuildArgs(inputs: Inputs, output: BuildOutput | boolean, f
   args.push(inputs.context);
   return args;
 }
+
+/**
+ * The planned argv completed with what only the run knows: the builder the action created
+ * (right after `buildx build`) and extra outputs (before the context, which stays last).
+ */
+export function completeBuildArgs(planned: readonly string[], builder: string | undefined, outputs: readonly string[]): string[] {
+  const [buildx = 'buildx', build = 'build', ...rest] = planned;
+  const context = rest.slice(-1);
+  return [buildx, build, ...(builder ? ['--builder', builder] : []), ...rest.slice(0, -1), ...outputs, ...context];
+}
