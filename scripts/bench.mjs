@@ -69,7 +69,8 @@ async function action(cold = false) {
       ...(cold ? { 'no-cache': 'true' } : {}),
     },
     onLine: (line, at) => {
-      if (line.startsWith('[command]docker buildx build')) buildxStartedAt = at;
+      // buildx runs as `docker buildx` or as its plugin binary directly (see src/buildx/exec.ts).
+      if (/^\[command\]\S*docker[ -]buildx build /.test(line)) buildxStartedAt = at;
       const build = /^build: done in (\d+) ms/.exec(line);
       if (build) buildMs = Number(build[1]);
     },

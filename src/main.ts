@@ -8,8 +8,8 @@ import { BuildFailure, checkBuildContext, exportedDigest, isPushFailure, partial
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
 import { inspectEngine, selectBuilder } from './buildx/builder.js';
-import { childEnvironment, Docker } from './buildx/exec.js';
-import { dockerArchitecture, ensureEmulation } from './buildx/qemu.js';
+import { childEnvironment, Docker, findBuildxPlugin } from './buildx/exec.js';
+import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
 import { ActionError, errorMessage } from './errors.js';
@@ -84,16 +84,15 @@ async function setUp(plan: Plan, inputs: Inputs): Promise<Docker> {
   const config = await createPrivateDockerConfig(plan.workDir, process.env, loggingIn);
   saveState({ dockerConfig: config.dir, logins: loggingIn });
   config.warnings.forEach((warning) => core.warning(warning));
-  await writeSecretFiles(inputs, plan.files);
-  return new Docker(config.dir);
+  const [buildxPlugin] = await Promise.all([findBuildxPlugin(config.dir), writeSecretFiles(inputs, plan.files)]);
+  return new Docker(config.dir, 'docker', buildxPlugin);
 }
 
-/** What a pull of each platform downloads, for the summary; best effort (a failure just leaves it out). */
-async function imageSizes(read: ManifestReader, plan: Plan): Promise<{ sizes?: Record<string, number> }> {
+/** What a pull of each platform downloads, for the summary, from the index verification read; best effort (a failure just leaves it out). */
+async function imageSizes(read: ManifestReader, plan: Plan, index: string): Promise<{ sizes?: Record<string, number> }> {
   const first = plan.references[0];
   if (!first) return {};
   try {
-    const index = await read(first);
     const entries = await Promise.all(
       platformManifestDigests(index).map(async ({ digest }) => [digest, await read({ ...first, tag: digest, full: `${first.registry}/${first.repository}@${digest}` })] as const),
     );
@@ -139,10 +138,12 @@ async function run(): Promise<void> {
     const health = startHealthChecks(runPlan.registries);
     for (const check of health.values()) check.catch(() => undefined);
     const docker = await phases.run('setup', () => setUp(runPlan, inputs));
-    // Asking the engine what it can do takes a while; it runs while we log in and check QEMU.
+    // What the engine and QEMU can do is asked now and answered while we log in.
     const engineProbe = inspectEngine(docker, docker.configDir, process.env);
     engineProbe.catch(() => undefined);
+    const emulators = readBinfmtEntries();
     const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry, health));
+    const read = manifestReader(docker, credentials);
     if (runPlan.merge !== undefined) {
       const merge = runPlan.merge;
       const digests = await phases.run('merge', async () => {
@@ -152,8 +153,7 @@ async function run(): Promise<void> {
         return sources;
       });
       if (runPlan.push.push) {
-        const read = manifestReader(docker, credentials);
-        const pushed = await phases.run('verify', async () => {
+          const pushed = await phases.run('verify', async () => {
           // Every image of every source must be in the merged index, under every tag.
           const first = runPlan.references[0];
           if (!first) throw new ActionError('merge-digests needs images or tags to merge into');
@@ -171,7 +171,7 @@ async function run(): Promise<void> {
       return;
     }
 
-    await phases.run('qemu', async () => core.info(await ensureEmulation(runPlan.emulate, inputs.qemuImage, docker)));
+    await phases.run('qemu', async () => core.info(await ensureEmulation(runPlan.emulate, inputs.qemuImage, docker, emulators)));
     const builder = await phases.run('builder', async () =>
       selectBuilder(await engineProbe, inputs.platforms, HOST_ARCH, inputs.buildkitImage, docker, (name) => saveState({ builder: name }), core.info),
     );
@@ -191,13 +191,16 @@ async function run(): Promise<void> {
     const build = await phases.run('build', async () => {
       core.info(`Cache: ${runPlan.cache.reason}`);
       if (local) await restoreLocalCache(local, process.env, core.info);
-      const result = await runBuild(docker, args, runPlan.files, {
+      const building = runBuild(docker, args, runPlan.files, {
         pushRegistries,
         retry,
         log: core.info,
         ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}),
         ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
       });
+      // While buildx works: connect and authorize for the read-back, so verifying costs one round trip.
+      if (runPlan.push.push) setImmediate(() => runPlan.references.forEach((reference) => void read.prepare(reference)));
+      const result = await building;
       if (local) await saveLocalCache(local, process.env, core.info);
       return result;
     }).catch(async (error: unknown) => {
@@ -205,7 +208,6 @@ async function run(): Promise<void> {
       const failure = error instanceof PhaseError ? error.cause : undefined;
       if (!(failure instanceof BuildFailure) || !runPlan.push.push || !isPushFailure(failure.output)) throw error;
       const digest = exportedDigest(failure.output);
-      const read = manifestReader(docker, credentials);
       const landed = new Set<string>();
       for (const reference of runPlan.references) {
         const raw = await read(reference).catch(() => undefined);
@@ -227,7 +229,6 @@ async function run(): Promise<void> {
       );
       const digestFile = await writeDigestFile(inputs.digestDir ? path.resolve(context.workspace, inputs.digestDir) : path.join(context.runnerTemp, 'digests'), pushed.digest);
       core.info(`Digest ${pushed.digest} written to ${digestFile} for the merge job`);
-      const read = manifestReader(docker, credentials);
       const byDigest = runPlan.references.map((reference) => ({ ...reference, full: `${reference.registry}/${reference.repository}@${pushed.digest}`, tag: pushed.digest }));
       const verified = await phases.run('verify', () => verifyPush(read, byDigest, pushed.digest, [split.platform], retry, core.info));
       report = { ...report, pushed: true, digest: pushed.digest, tags: [], attestations: verified.attestations, pushedByDigest: repositories(runPlan.references) };
@@ -253,7 +254,6 @@ async function run(): Promise<void> {
     }
 
     if (runPlan.push.push) {
-      const read = manifestReader(docker, credentials);
       // A gated image must be the one the gate saw: same digest (containerd store) or same config (classic store).
       let expected = build.digest;
       if (gate) {
@@ -266,7 +266,7 @@ async function run(): Promise<void> {
         expected = landed;
       }
       const pushed = await phases.run('verify', () => verifyPush(read, runPlan.references, expected, runPlan.platforms, retry, core.info));
-      report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...(await imageSizes(read, runPlan)) };
+      report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...(await imageSizes(read, runPlan, pushed.raw)) };
       core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
     }
   } catch (error) {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Env } from '../context.js';
 import { ActionError } from '../errors.js';
 import type { Platform } from '../inputs.js';
+import { currentContextOf, driverStatusFromSocket, engineSocket } from './engine-api.js';
 import type { Docker } from './exec.js';
 
 export interface BuilderInfo {
@@ -88,23 +89,31 @@ const DEFAULT_BUILDER: BuilderInfo = { name: 'default', driver: 'docker', platfo
 
 /**
  * What the engine and the current builder can do. `docker buildx inspect` costs a
- * buildx start (~150 ms), so it is skipped when the default docker-driver builder is
- * selected: then `docker info` alone decides.
+ * buildx start, so it is skipped when the default docker-driver builder is selected;
+ * the engine's image store comes from its API socket when that is certain, else `docker info`.
  */
 export async function inspectEngine(docker: Docker, dockerConfigDir: string, env: Env): Promise<{ builder: BuilderInfo; containerdStore: boolean }> {
-  const currentFile = await readFile(path.join(dockerConfigDir, 'buildx', 'current'), 'utf8').catch(() => undefined);
+  const [currentFile, configJson] = await Promise.all(
+    [path.join(dockerConfigDir, 'buildx', 'current'), path.join(dockerConfigDir, 'config.json')].map((file) => readFile(file, 'utf8').catch(() => undefined)),
+  );
   const selected = selectedBuilder(currentFile, env);
-  const [inspect, info] = await Promise.all([
+  const socket = engineSocket(env, currentContextOf(configJson));
+  const [inspect, driverStatus] = await Promise.all([
     selected === '' ? undefined : docker.run(['buildx', 'inspect']),
-    docker.run(['info', '--format', '{{json .DriverStatus}}']),
+    (async () => {
+      const fromSocket = socket ? await driverStatusFromSocket(socket) : undefined;
+      if (fromSocket !== undefined) return fromSocket;
+      const info = await docker.run(['info', '--format', '{{json .DriverStatus}}']);
+      if (info.exitCode !== 0) {
+        throw new ActionError(`the Docker engine does not answer (docker info: ${info.stderr.trim().split('\n').pop() ?? ''}). Is the Docker daemon running on this runner?`);
+      }
+      return info.stdout;
+    })(),
   ]);
-  if (info.exitCode !== 0) {
-    throw new ActionError(`the Docker engine does not answer (docker info: ${info.stderr.trim().split('\n').pop() ?? ''}). Is the Docker daemon running on this runner?`);
-  }
   if (inspect && inspect.exitCode !== 0) {
     throw new ActionError(`docker buildx is not usable (${inspect.stderr.trim().split('\n').pop() ?? ''}). Install the buildx plugin on the runner.`);
   }
-  return { builder: inspect ? parseBuilderInspect(inspect.stdout) : DEFAULT_BUILDER, containerdStore: usesContainerdStore(info.stdout) };
+  return { builder: inspect ? parseBuilderInspect(inspect.stdout) : DEFAULT_BUILDER, containerdStore: usesContainerdStore(driverStatus) };
 }
 
 /** A docker-container builder on the host network, so registries on localhost (service containers) are reachable from it. */

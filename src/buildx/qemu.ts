@@ -85,10 +85,10 @@ export async function readBinfmtEntries(dir = BINFMT_DIR): Promise<BinfmtEntry[]
   return Promise.all(candidates.map(async (name) => parseBinfmtEntry(name, await readFile(`${dir}/${name}`, 'utf8').catch(() => ''))));
 }
 
-/** Makes sure every architecture has an emulator, installing missing ones with the binfmt image. */
-export async function ensureEmulation(architectures: readonly string[], qemuImage: string, docker: Docker): Promise<string> {
+/** Makes sure every architecture has an emulator, installing missing ones with the binfmt image; `registered` may be read ahead. */
+export async function ensureEmulation(architectures: readonly string[], qemuImage: string, docker: Docker, registered: Promise<BinfmtEntry[]> = readBinfmtEntries()): Promise<string> {
   if (architectures.length === 0) return 'no emulation needed: every platform is native';
-  const before = emulationStatus(architectures, await readBinfmtEntries());
+  const before = emulationStatus(architectures, await registered);
   if (before.missing.length === 0) return `emulators already registered for ${before.ready.join(', ')}`;
 
   const toInstall = before.missing.map((item) => item.architecture);

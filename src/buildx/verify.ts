@@ -59,11 +59,19 @@ export function verificationProblems(tag: string, pushed: ManifestSummary, expec
 /** Reads a tag's manifest bytes: straight from the registry API, or through buildx when that is not possible. */
 export type ManifestReader = (tag: ImageReference) => Promise<string>;
 
-export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, BasicCredential>): ManifestReader {
-  return async (tag) => {
+/** A ManifestReader that keeps one client per registry (its connection and authorization), and can get them ready early. */
+export type PreparedManifestReader = ManifestReader & { prepare(tag: ImageReference): Promise<void> };
+
+export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, BasicCredential>): PreparedManifestReader {
+  const clients = new Map<string, RegistryClient>();
+  const clientFor = (registry: string): RegistryClient => {
+    const client = clients.get(registry) ?? new RegistryClient(registry, credentials.get(registry));
+    clients.set(registry, client);
+    return client;
+  };
+  const read: ManifestReader = async (tag) => {
     try {
-      const client = new RegistryClient(tag.registry, credentials.get(tag.registry));
-      return (await client.manifest(tag.repository, tag.tag ?? 'latest')).body;
+      return (await clientFor(tag.registry).manifest(tag.repository, tag.tag ?? 'latest')).body;
     } catch (error) {
       // A busy or unreachable registry is retried by the caller (honouring Retry-After);
       // only an authentication problem (credentials a docker credential helper holds) goes to buildx.
@@ -74,6 +82,8 @@ export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, 
       return result.stdout.endsWith('\n') ? result.stdout.slice(0, -1) : result.stdout;
     }
   };
+  // Best effort: a failure here only means the read later does the whole handshake itself.
+  return Object.assign(read, { prepare: (tag: ImageReference) => clientFor(tag.registry).prepare(tag.repository).catch(() => undefined) });
 }
 
 /** Reads every tag back from its registry and checks digest and platforms. */
@@ -84,12 +94,12 @@ export async function verifyPush(
   platforms: readonly string[],
   retry: RetryPolicy = { retries: 0, delayMs: 0, maxDelayMs: 0 },
   log: (line: string) => void = () => undefined,
-): Promise<ManifestSummary> {
+): Promise<ManifestSummary & { readonly raw: string }> {
   const results = await Promise.all(
     tags.map(async (tag) => {
       try {
         const raw = await withRetries(`reading ${tag.full} back`, retry, () => read(tag), { log });
-        return { tag: tag.full, summary: summarizeManifest(raw, platforms.length === 1 ? platforms[0] : undefined) };
+        return { tag: tag.full, raw, summary: summarizeManifest(raw, platforms.length === 1 ? platforms[0] : undefined) };
       } catch (error) {
         return { tag: tag.full, error: errorMessage(error) };
       }
@@ -97,7 +107,8 @@ export async function verifyPush(
   );
   const problems = results.flatMap((result) => (result.summary ? verificationProblems(result.tag, result.summary, expectedDigest, platforms) : [result.error ?? '']));
   if (problems.length > 0) throw new ActionError(`the push could not be verified: ${problems.join('; ')}`);
-  const first = results[0]?.summary;
-  if (!first) throw new ActionError('the push could not be verified: no tags');
-  return first;
+  const first = results[0];
+  if (!first?.summary) throw new ActionError('the push could not be verified: no tags');
+  // The bytes too: what else the step wants from the index (sizes) needs no second read.
+  return { ...first.summary, raw: first.raw ?? '' };
 }

@@ -239,6 +239,15 @@ export class RegistryClient {
     return token ? `Bearer ${token}` : undefined;
   }
 
+  /**
+   * Opens the connection and gets the authorization for pulling `repository` (GET /v2/):
+   * done while a build runs, so reading the push back after it costs one round trip.
+   */
+  async prepare(repository: string): Promise<void> {
+    const response = await this.request('/v2/', { scope: repositoryScope(repository, 'pull'), what: `${this.registry}/v2/` });
+    await response.body?.cancel();
+  }
+
   /** GET a manifest by tag or digest; its digest is checked against the bytes received. */
   async manifest(repository: string, reference: string): Promise<FetchedManifest> {
     const what = `${this.registry}/${repository}:${reference}`;

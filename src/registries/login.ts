@@ -1,3 +1,5 @@
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { ActionError, errorMessage } from '../errors.js';
 import type { Docker } from '../buildx/exec.js';
 import { lastLines } from '../buildx/exec.js';
@@ -7,23 +9,39 @@ import { apiHost, isLoopback, type BasicCredential } from './client.js';
 import { providerNamed, type RegistryPlan } from './index.js';
 import type { Credential, ProviderEnvironment } from './provider.js';
 
+/** What `GET /v2/` answered: the status and any Retry-After, or a connection error. */
+export type ApiRootAnswer = { status: number; retryAfter?: string } | { error: string };
+
+/**
+ * `GET /v2/` over node:http(s). Not fetch: its implementation (undici) takes ~30 ms to
+ * load, and this check sits on the path to the build.
+ */
+export function getApiRoot(url: string, timeoutMs = 10_000): Promise<ApiRootAnswer> {
+  const get = url.startsWith('https:') ? httpsGet : httpGet;
+  return new Promise((resolve) => {
+    const request = get(url, { timeout: timeoutMs }, (response) => {
+      response.resume();
+      const retryAfter = response.headers['retry-after'];
+      resolve({ status: response.statusCode ?? 0, ...(retryAfter ? { retryAfter } : {}) });
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', (error) => resolve({ error: errorMessage(error) }));
+  });
+}
+
 /** A transient problem with the registry's API root (`GET /v2/`), or undefined when it answers normally (200/401). */
-export async function registryHealth(registry: string, fetchImpl: typeof fetch = fetch): Promise<string | undefined> {
+export async function registryHealth(registry: string, get: (url: string) => Promise<ApiRootAnswer> = getApiRoot): Promise<string | undefined> {
   const host = apiHost(registry);
   const bases = isLoopback(registry) ? [`http://${host}`, `https://${host}`] : [`https://${host}`];
   let lastError = '';
   for (const base of bases) {
-    try {
-      const response = await fetchImpl(`${base}/v2/`, { signal: AbortSignal.timeout(10_000) });
-      await response.body?.cancel();
-      if (response.status >= 500 || response.status === 429) {
-        const retryAfter = response.headers.get('retry-after');
-        return `HTTP ${response.status}${retryAfter ? `, Retry-After: ${retryAfter}` : ''}`;
-      }
-      return undefined;
-    } catch (error) {
-      lastError = errorMessage(error);
+    const answer = await get(`${base}/v2/`);
+    if ('error' in answer) {
+      lastError = answer.error;
+      continue;
     }
+    if (answer.status >= 500 || answer.status === 429) return `HTTP ${answer.status}${answer.retryAfter ? `, Retry-After: ${answer.retryAfter}` : ''}`;
+    return undefined;
   }
   return `connection failed: ${lastError}`;
 }

@@ -34,19 +34,33 @@ export function parseFileCommands(text) {
   return values;
 }
 
+const actionYmls = new Map();
+
+/** action.yml, parsed once per content (tests may run against other action folders). */
+function readActionYml(actionDir) {
+  const text = readFileSync(path.join(actionDir, 'action.yml'), 'utf8');
+  if (!actionYmls.has(text)) actionYmls.set(text, parseYaml(text));
+  return actionYmls.get(text);
+}
+
 /** The Node version action.yml declares (`node24` → 24). */
 export function declaredNodeMajor(actionDir = REPO_ROOT) {
-  const action = parseYaml(readFileSync(path.join(actionDir, 'action.yml'), 'utf8'));
+  const action = readActionYml(actionDir);
   const match = /^node(\d+)$/.exec(action.runs.using);
   if (!match) throw new Error(`action.yml runs.using is ${action.runs.using}, not nodeNN`);
   return Number(match[1]);
 }
 
+// Asked once per binary: the real runner does not start node an extra time per step, and
+// neither should the emulator (the benchmark times whole runs).
+const nodeVersions = new Map();
+
 /** The node binary for the declared runtime: E2E_NODE24 (etc.) from the engine set-up. */
 export function nodeForAction(actionDir = REPO_ROOT) {
   const major = declaredNodeMajor(actionDir);
   const binary = process.env[`E2E_NODE${major}`] || 'node';
-  const version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+  if (!nodeVersions.has(binary)) nodeVersions.set(binary, execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim());
+  const version = nodeVersions.get(binary);
   if (!version.startsWith(`v${major}.`)) {
     throw new Error(`action.yml declares node${major}, but ${binary} is ${version}: run test/e2e/setup-engine.sh and source its env file`);
   }
@@ -101,7 +115,7 @@ function runNode(node, script, env, cwd, onLine) {
  */
 export async function runAction(options = {}) {
   const actionDir = options.actionDir ?? REPO_ROOT;
-  const action = parseYaml(readFileSync(path.join(actionDir, 'action.yml'), 'utf8'));
+  const action = readActionYml(actionDir);
   const node = options.node ?? nodeForAction(actionDir);
   const root = mkdtempSync(path.join(options.tmpRoot ?? os.tmpdir(), 'runner-'));
   const runnerTemp = path.join(root, 'temp');

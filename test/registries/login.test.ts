@@ -2,7 +2,10 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { forgetCredentials } from '../../src/registries/docker-config.js';
+import { getApiRoot, registryHealth, type ApiRootAnswer } from '../../src/registries/login.js';
 
 describe('forgetCredentials', () => {
   let dir: string;
@@ -51,5 +54,51 @@ describe('forgetCredentials', () => {
 
   it('fails when there is no config.json', async () => {
     await expect(forgetCredentials(dir, ['ghcr.io'])).rejects.toThrow();
+  });
+});
+
+describe('registryHealth', () => {
+  const answering = (answers: Record<string, ApiRootAnswer>) => {
+    const asked: string[] = [];
+    return { asked, get: async (url: string) => (asked.push(url), answers[url] ?? { error: 'ECONNREFUSED' }) };
+  };
+
+  it('calls 200 and 401 normal, 5xx and 429 transient (with Retry-After), and tries TLS after plain HTTP on loopback only', async () => {
+    expect(await registryHealth('127.0.0.1:5000', answering({ 'http://127.0.0.1:5000/v2/': { status: 401 } }).get)).toBeUndefined();
+    expect(await registryHealth('ghcr.io', answering({ 'https://ghcr.io/v2/': { status: 200 } }).get)).toBeUndefined();
+    expect(await registryHealth('ghcr.io', answering({ 'https://ghcr.io/v2/': { status: 503 } }).get)).toBe('HTTP 503');
+    expect(await registryHealth('ghcr.io', answering({ 'https://ghcr.io/v2/': { status: 429, retryAfter: '3' } }).get)).toBe('HTTP 429, Retry-After: 3');
+    const tls = answering({ 'https://localhost:5000/v2/': { status: 401 } });
+    expect(await registryHealth('localhost:5000', tls.get)).toBeUndefined();
+    expect(tls.asked).toEqual(['http://localhost:5000/v2/', 'https://localhost:5000/v2/']);
+    const remote = answering({});
+    expect(await registryHealth('registry.example.com', remote.get)).toBe('connection failed: ECONNREFUSED');
+    expect(remote.asked).toEqual(['https://registry.example.com/v2/']);
+  });
+});
+
+describe('getApiRoot', () => {
+  let server: Server;
+  let base: string;
+  beforeEach(async () => {
+    server = createServer((request, response) => {
+      if (request.url === '/busy/v2/') response.writeHead(429, { 'Retry-After': '7' }).end();
+      else if (request.url === '/stall/v2/') return; // never answers
+      else response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end('{"errors":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('reports the status and Retry-After of a real HTTP server, a refused connection and a stalled one', async () => {
+    expect(await getApiRoot(`${base}/v2/`)).toEqual({ status: 401 });
+    expect(await getApiRoot(`${base}/busy/v2/`)).toEqual({ status: 429, retryAfter: '7' });
+    expect(await getApiRoot(`${base}/stall/v2/`, 100)).toEqual({ error: 'no answer within 100 ms' });
+    const refused = await getApiRoot('http://127.0.0.1:1/v2/');
+    expect('error' in refused && refused.error).toMatch(/ECONNREFUSED/);
   });
 });

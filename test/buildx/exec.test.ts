@@ -1,0 +1,62 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Docker, findBuildxPlugin, pluginDirs } from '../../src/buildx/exec.js';
+
+describe('pluginDirs', () => {
+  it('lists config.json extra folders first, then the config folder, then the system folders', () => {
+    expect(pluginDirs('/cfg', '{"cliPluginsExtraDirs":["/opt/plugins","",3]}')).toEqual([
+      '/opt/plugins',
+      '/cfg/cli-plugins',
+      '/usr/local/lib/docker/cli-plugins',
+      '/usr/local/libexec/docker/cli-plugins',
+      '/usr/lib/docker/cli-plugins',
+      '/usr/libexec/docker/cli-plugins',
+    ]);
+    expect(pluginDirs('/cfg', 'broken')[0]).toBe('/cfg/cli-plugins');
+    expect(pluginDirs('/cfg', undefined)[0]).toBe('/cfg/cli-plugins');
+  });
+});
+
+describe('findBuildxPlugin and Docker', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'plugins-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const plugin = async (folder: string, script: string): Promise<string> => {
+    await mkdir(folder, { recursive: true });
+    const file = path.join(folder, 'docker-buildx');
+    await writeFile(file, script);
+    await chmod(file, 0o755);
+    return file;
+  };
+
+  it('takes the first executable docker-buildx in docker\'s order and runs buildx commands with it directly', async () => {
+    const config = path.join(dir, 'config');
+    await mkdir(config);
+    const extra = path.join(dir, 'extra');
+    await writeFile(path.join(config, 'config.json'), JSON.stringify({ cliPluginsExtraDirs: [extra] }));
+    await plugin(path.join(config, 'cli-plugins'), '#!/bin/sh\necho "config $@"\n');
+    // Not executable: docker would skip it too.
+    await mkdir(extra);
+    await writeFile(path.join(extra, 'docker-buildx'), '#!/bin/sh\necho extra\n');
+    const found = await findBuildxPlugin(config);
+    expect(found).toBe(path.join(config, 'cli-plugins', 'docker-buildx'));
+
+    const docker = new Docker(config, 'docker', found);
+    const result = await docker.run(['buildx', 'build', '--tag', 'x', '.']);
+    expect(result.stdout).toBe('config build --tag x .\n');
+  });
+
+  it('runs other commands with the docker CLI', async () => {
+    const fakeDocker = await plugin(path.join(dir, 'bin'), '#!/bin/sh\necho "docker $@"\n');
+    const docker = new Docker(dir, fakeDocker, '/nonexistent/docker-buildx');
+    expect((await docker.run(['login', 'r', '--password-stdin'])).stdout).toBe('docker login r --password-stdin\n');
+    await expect(docker.run(['buildx', 'version'])).rejects.toThrow('"/nonexistent/docker-buildx" was not found');
+  });
+});
