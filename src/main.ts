@@ -8,7 +8,7 @@ import { BuildFailure, checkBuildContext, exportedDigest, isPushFailure, partial
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
 import { inspectEngine, selectBuilder } from './buildx/builder.js';
-import { childEnvironment, Docker, findBuildxPlugin } from './buildx/exec.js';
+import { childEnvironment, Docker, findBuildxPlugin, settleChildren, stopChildren } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
@@ -25,7 +25,8 @@ import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig } from './registries/docker-config.js';
 import { logIn, startHealthChecks } from './registries/login.js';
 import * as core from './runner.js';
-import { saveState } from './state.js';
+import { savedState, saveState } from './state.js';
+import { cleanUp } from './cleanup.js';
 import { cacheStats, describePlan, platformManifestDigests, platformSizes, publish, type Report } from './summary.js';
 
 const HOST_ARCH = dockerArchitecture(process.arch);
@@ -276,12 +277,28 @@ async function run(): Promise<void> {
     core.setFailed(message);
   } finally {
     publish(report);
+    // Credentials and temp files go as soon as the work is done, not at the end of the job;
+    // the post step only runs when this could not finish (see action.yml post-if).
+    const state = savedState();
+    if (state.workDir) {
+      await settleChildren(10_000);
+      if (await cleanUp(state, core)) saveState({ cleanedUp: true });
+    }
     core.info(
       report.failure
         ? `build-push failed: ${report.failure.split('\n')[0]}`
         : `build-push: ${report.dryRun ? 'dry run' : report.pushed ? `pushed ${report.digest}` : `built, not pushed (${report.pushDecision?.reason})`}`,
     );
   }
+}
+
+// The runner cancels a step with SIGINT (SIGTERM, then a kill, if it lingers). Stop buildx
+// with it, so nothing is pushed after the cancel; the post step (post-if: cancelled()) cleans up.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    core.error(`build-push was cancelled (${signal}); stopping docker`);
+    void stopChildren('SIGINT', 5_000).then(() => process.exit(130));
+  });
 }
 
 void run();

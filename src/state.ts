@@ -14,6 +14,8 @@ export interface SavedState {
   readonly builder?: string;
   /** Images loaded only for the gate (the user did not ask for load). */
   readonly loadedImages?: readonly string[];
+  /** Main removed all of the above itself; post has nothing left to do. */
+  readonly cleanedUp?: boolean;
 }
 
 const KEY = 'build-push';
@@ -23,6 +25,11 @@ let current: SavedState = {};
 export function saveState(update: Partial<SavedState>): void {
   current = { ...current, ...update };
   core.saveState(KEY, JSON.stringify(current));
+}
+
+/** What this process saved so far (main's own record, for cleaning up at its end). */
+export function savedState(): SavedState {
+  return current;
 }
 
 export function loadState(): SavedState {

@@ -21,6 +21,30 @@ export interface DockerRunOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/** Children still running, so a cancelled step can stop them (see stopChildren). */
+const running = new Set<ReturnType<typeof spawn>>();
+
+/**
+ * Sends `signal` to every docker child still running (buildx cancels its build on SIGINT)
+ * and resolves when they have ended or `graceMs` has passed.
+ */
+export async function stopChildren(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  const ended = [...running].map((child) => new Promise((resolve) => child.once('close', resolve)));
+  for (const child of running) child.kill(signal);
+  await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+}
+
+/**
+ * Waits up to `graceMs` for docker children still running (an engine probe after a failed
+ * phase), then interrupts the rest: none may write to the private config after clean-up.
+ */
+export async function settleChildren(graceMs: number): Promise<void> {
+  if (running.size === 0) return;
+  const ended = Promise.all([...running].map((child) => new Promise((resolve) => child.once('close', resolve))));
+  const timedOut = await Promise.race([ended.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
+  if (timedOut) await stopChildren('SIGINT', graceMs);
+}
+
 /**
  * The one way this action runs `docker`: argv only (never a shell), our private
  * DOCKER_CONFIG, output captured for error messages. No secret ever goes in argv or env.
@@ -47,6 +71,7 @@ export class Docker {
         stdio: ['pipe', 'pipe', 'pipe'],
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      running.add(child);
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => {
@@ -63,6 +88,7 @@ export class Docker {
         else if (error.name !== 'AbortError') reject(error);
       });
       child.on('close', (code, signal) => {
+        running.delete(child);
         resolve({
           exitCode: code ?? (signal ? 128 : 1),
           stdout: Buffer.concat(stdout).toString('utf8'),

@@ -91,7 +91,9 @@ export async function logIn(
     loginQueue = next.catch(() => undefined);
     return next;
   };
-  await Promise.all(
+  // Every login settles before the phase ends, failed or not: one still running would write
+  // its credential after the step's clean-up has removed the folder.
+  const settled = await Promise.allSettled(
     registries
       .filter((entry) => entry.provider)
       .map(async (entry) => {
@@ -111,5 +113,7 @@ export async function logIn(
         }
       }),
   );
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
   return credentials;
 }

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Docker, findBuildxPlugin, pluginDirs } from '../../src/buildx/exec.js';
+import { Docker, findBuildxPlugin, pluginDirs, settleChildren, stopChildren } from '../../src/buildx/exec.js';
 
 describe('pluginDirs', () => {
   it('lists config.json extra folders first, then the config folder, then the system folders', () => {
@@ -58,5 +58,39 @@ describe('findBuildxPlugin and Docker', () => {
     const docker = new Docker(dir, fakeDocker, '/nonexistent/docker-buildx');
     expect((await docker.run(['login', 'r', '--password-stdin'])).stdout).toBe('docker login r --password-stdin\n');
     await expect(docker.run(['buildx', 'version'])).rejects.toThrow('"/nonexistent/docker-buildx" was not found');
+  });
+
+  it('stopChildren interrupts every running child and waits for it to end', async () => {
+    // Traps SIGINT like buildx does (it cancels the build, then exits).
+    const slow = await plugin(path.join(dir, 'slow'), "#!/bin/sh\ntrap 'echo interrupted; exit 130' INT\nwhile true; do sleep 0.05; done\n");
+    const docker = new Docker(dir, slow);
+    const started = Date.now();
+    const runs = [docker.run(['build']), docker.run(['build'])];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await stopChildren('SIGINT', 5_000);
+    const results = await Promise.all(runs);
+    expect(results.map((result) => [result.exitCode, result.stdout])).toEqual([
+      [130, 'interrupted\n'],
+      [130, 'interrupted\n'],
+    ]);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // Nothing left to stop: returns at once.
+    const again = Date.now();
+    await stopChildren('SIGINT', 5_000);
+    expect(Date.now() - again).toBeLessThan(100);
+  });
+
+  it('settleChildren lets a short child finish and interrupts one that outlasts the grace time', async () => {
+    const quick = await plugin(path.join(dir, 'quick'), '#!/bin/sh\nsleep 0.2\necho finished\n');
+    const slow = await plugin(path.join(dir, 'slow'), "#!/bin/sh\ntrap 'echo interrupted; exit 130' INT\nwhile true; do sleep 0.05; done\n");
+    const finishing = new Docker(dir, quick).run(['info']);
+    await settleChildren(2_000);
+    expect(await finishing).toMatchObject({ exitCode: 0, stdout: 'finished\n' });
+
+    const started = Date.now();
+    const lingering = new Docker(dir, slow).run(['buildx', 'inspect']);
+    await settleChildren(300);
+    expect(await lingering).toMatchObject({ exitCode: 130, stdout: 'interrupted\n' });
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 });

@@ -28,8 +28,10 @@ interface StepResult {
 }
 
 interface Run {
-  main: StepResult;
+  main: StepResult & { cancelled?: boolean };
+  /** Absent when action.yml's post-if skipped it. */
   post?: StepResult;
+  jobStatus: 'success' | 'failure' | 'cancelled';
   outputs: Record<string, string>;
   state: Record<string, string>;
   summary: string;
@@ -127,9 +129,10 @@ describe('push event', () => {
     for (const phase of ['inputs', 'context', 'plan', 'login', 'qemu', 'builder', 'build', 'verify']) expect(result.main.stdout).toContain(`::group::${phase}\n`);
   });
 
-  it('leaves no credential behind after the post step, and keeps the user config as it was', () => {
-    expect(result.post?.exitCode).toBe(0);
-    expect(result.post?.log).toContain(`Logged out of ${engine.registry}`);
+  it('logs out and removes its files at the end of main, so the post step is skipped; keeps the user config as it was', () => {
+    expect(result.main.log).toContain(`Logged out of ${engine.registry}`);
+    expect(result.jobStatus).toBe('success');
+    expect(result.post).toBeUndefined();
     const leftovers = readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'));
     expect(leftovers).toEqual([]);
     const userConfig = JSON.parse(readFileSync(path.join(home, '.docker', 'config.json'), 'utf8'));
@@ -250,7 +253,9 @@ describe('dry-run', () => {
     expect(plan.buildx).toEqual(expect.arrayContaining(['docker', 'buildx', 'build', '--push', '--tag', tag, 'example/app']));
     expect(result.summary).toContain('dry run');
     expect((await registryManifest(engine, tag.split('/').slice(1).join('/').split(':')[0], '1')).status).toBe(404);
-    expect(result.post?.log).toContain('Nothing to clean up');
+    // Main succeeded: post-if (failure() || cancelled()) skips the post step.
+    expect(result.jobStatus).toBe('success');
+    expect(result.post).toBeUndefined();
   });
 });
 
@@ -301,7 +306,30 @@ describe('post step', () => {
     expect(result.main.exitCode).toBe(1);
     expect(failureMessage(result)).toMatch(/input "tags"/);
     expect(result.post?.exitCode).toBe(0);
-    expect(result.post?.log).toContain('Nothing to clean up');
+    expect(result.post?.log).toContain('Nothing to clean up: the main step set nothing up.');
+  });
+
+  it('runs when the job is cancelled during the build: buildx is stopped, nothing is pushed, post logs out and removes the files', async () => {
+    const name = `e2e/cancelled-${unique()}`;
+    // A build that takes a while (no cache), cancelled the moment buildx starts.
+    const result = await run({
+      eventName: 'push',
+      payload: event('push'),
+      inputs: appInputs(`${engine.registry}/${name}:1`, { 'no-cache': 'true' }),
+      cancelWhen: (line: string) => /^\[command\]\S*docker[ -]buildx build /.test(line),
+    });
+    expect(result.main.cancelled).toBe(true);
+    expect(result.jobStatus).toBe('cancelled');
+    expect(result.main.exitCode, result.main.log).toBe(130);
+    expect(result.main.log).toContain('build-push was cancelled (SIGINT); stopping docker');
+    expect(result.outputs.pushed ?? 'false').toBe('false');
+    expect(result.post?.exitCode).toBe(0);
+    expect(result.post?.log).toContain(`Logged out of ${engine.registry}`);
+    expect(readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'))).toEqual([]);
+    // buildx was stopped with the step, not left to push on its own.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect((await registryManifest(engine, name, '1')).status).toBe(404);
+    expectNoSecretLeak(result, [engine.password]);
   });
 });
 

@@ -5,7 +5,8 @@
 // docker), the base image comes straight from the registry (127.0.0.1:5000), and every
 // assertion about what was pushed reads the real registry over its HTTP API.
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
@@ -33,8 +34,10 @@ interface StepResult {
 }
 
 interface Run {
-  main: StepResult;
+  main: StepResult & { cancelled?: boolean };
+  /** Absent when action.yml's post-if skipped it. */
   post?: StepResult;
+  jobStatus: 'success' | 'failure' | 'cancelled';
   outputs: Record<string, string>;
   state: Record<string, string>;
   summary: string;
@@ -158,8 +161,10 @@ function expectNoSecretLeak(result: Run): void {
   expect(findSecretLeaks(result, [{ secret: engine.password, username: engine.username }], [home]), 'a credential (raw or base64) was printed or written here').toEqual([]);
 }
 
+/** Main cleaned up after itself; the post step ran only if the job failed (post-if), and quietly. */
 function expectCleanPost(result: Run): void {
-  expect(result.post?.exitCode, result.post?.log).toBe(0);
+  if (result.jobStatus === 'success') expect(result.post).toBeUndefined();
+  else expect(result.post?.exitCode, result.post?.log).toBe(0);
   expect(readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'))).toEqual([]);
 }
 
@@ -481,7 +486,8 @@ describe('failures that cannot be retried away fail clearly', () => {
     expect(result.summary).toMatch(/\| no: /);
     expect((await registryManifest(engine, name, '1.0.0')).status).toBe(404);
     expectCleanPost(result);
-    expect(result.post?.log).toContain(`Logged out of ${proxy.address}`);
+    expect(result.main.log).toContain(`Logged out of ${proxy.address}`);
+    expect(result.post?.log).toContain('Nothing to clean up: the main step cleaned up after itself');
     expectNoSecretLeak(result);
   });
 
@@ -537,19 +543,24 @@ describe('logins', () => {
     // Seen here about half the time per run; three runs make a lost login near certain to show.
     for (let i = 0; i < 3; i++) {
       const name = `e2e/fault-logins-${unique()}`;
-      const result = await run(appInputs([`${proxy.address}/${name}:1.0.0`]), { skipPost: true });
-      try {
-        const configs = listFiles(result.runnerTemp)
-          .filter((file: string) => path.basename(file) === 'config.json')
-          .map((file: string) => JSON.parse(readFileSync(file, 'utf8')) as { auths?: Record<string, unknown> })
-          .filter((config: { auths?: Record<string, unknown> }) => config.auths);
-        expect(configs.length, 'the private docker config of the run').toBe(1);
-        expect(Object.keys(configs[0]?.auths ?? {}), describeRun(result)).toEqual(expect.arrayContaining([proxy.address, engine.registry]));
-        expect(result.main.exitCode, describeRun(result)).toBe(0);
-      } finally {
-        // No post step ran: remove the credentials it would have removed.
-        rmSync(result.runnerTemp, { recursive: true, force: true });
-      }
+      // The private config as it is the moment buildx starts (main removes it at its end).
+      const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'fault-logins-'));
+      let atBuildStart: { auths?: Record<string, unknown> }[] | undefined;
+      const result = await run(appInputs([`${proxy.address}/${name}:1.0.0`]), {
+        tmpRoot,
+        onLine: (line: string) => {
+          if (!/^\[command\]\S*docker[ -]buildx build /.test(line)) return;
+          atBuildStart = listFiles(tmpRoot)
+            .filter((file: string) => path.basename(file) === 'config.json')
+            .map((file: string) => JSON.parse(readFileSync(file, 'utf8')) as { auths?: Record<string, unknown> })
+            .filter((config: { auths?: Record<string, unknown> }) => config.auths);
+        },
+      });
+      expect(atBuildStart?.length, 'the private docker config of the run').toBe(1);
+      expect(Object.keys(atBuildStart?.[0]?.auths ?? {}), describeRun(result)).toEqual(expect.arrayContaining([proxy.address, engine.registry]));
+      expect(result.main.exitCode, describeRun(result)).toBe(0);
+      expectCleanPost(result);
+      rmSync(tmpRoot, { recursive: true, force: true });
     }
   });
 });

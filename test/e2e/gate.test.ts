@@ -53,7 +53,7 @@ describe('gate', () => {
     expect(result.outputs.digest).toBe(manifest.digest);
     expect(result.main.log).toMatch(/Testing .* on linux\/amd64: cat \/arch\n(?:\[command\].*\n)?x86_64/);
     expect(result.summary).toContain("- **Gate** tested and scanned; the pushed digest is the gated image's");
-    expect(result.post?.log).toContain('Removed the gated image');
+    expect(result.main.log).toContain('Removed the gated image');
   });
 
   it('a failing test → the step fails, nothing is pushed', async () => {

@@ -96,7 +96,7 @@ describe('AWS ECR via GitHub OIDC', () => {
     await expectPushed(second.host, 'app', id, second, result.outputs.digest);
     expect(cloud.requests.oidc.some((request) => request.audience === 'sts.amazonaws.com')).toBe(true);
     expect(leaks(result, [first.password, second.password, `AWS:${first.password}`, `AWS:${second.password}`])).toEqual([]);
-    expect(result.post?.log).toContain('Logged out of');
+    expect(result.main.log).toContain('Logged out of');
   });
 
   it('without id-token: write the step says what to add', async () => {

@@ -67,6 +67,52 @@ export function nodeForAction(actionDir = REPO_ROOT) {
   return binary;
 }
 
+/**
+ * Evaluates an action's post-if the way the runner does for what such conditions can use:
+ * always(), success(), failure(), cancelled(), with !, &&, || and parentheses, optionally
+ * inside ${{ }}. jobStatus: 'success' | 'failure' | 'cancelled'. Anything else throws, so
+ * a condition the emulator does not understand never passes silently.
+ */
+export function evaluateStatusCondition(expression, jobStatus) {
+  const source = String(expression).trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1');
+  const tokens = source.match(/\s*(always\(\)|success\(\)|failure\(\)|cancelled\(\)|!|&&|\|\||\(|\)|\S+)/g)?.map((token) => token.trim()) ?? [];
+  let position = 0;
+  const fail = (why) => {
+    throw new Error(`post-if "${expression}": ${why}`);
+  };
+  const primary = () => {
+    const token = tokens[position++];
+    if (token === '!') return !primary();
+    if (token === '(') {
+      const value = or();
+      if (tokens[position++] !== ')') fail('missing )');
+      return value;
+    }
+    const functions = { 'always()': true, 'success()': jobStatus === 'success', 'failure()': jobStatus === 'failure', 'cancelled()': jobStatus === 'cancelled' };
+    if (token in functions) return functions[token];
+    return fail(`unsupported token ${token ?? '(end)'}`);
+  };
+  const and = () => {
+    let value = primary();
+    while (tokens[position] === '&&') {
+      position++;
+      value = primary() && value;
+    }
+    return value;
+  };
+  const or = () => {
+    let value = and();
+    while (tokens[position] === '||') {
+      position++;
+      value = and() || value;
+    }
+    return value;
+  };
+  const value = or();
+  if (position !== tokens.length) fail(`unexpected ${tokens[position]}`);
+  return value;
+}
+
 /** `${{ github.token }}`-style defaults, for the few expressions our defaults use. */
 function evaluateDefault(text, expressions) {
   return String(text ?? '').replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expression) => expressions[expression] ?? '');
@@ -88,10 +134,21 @@ function processWorkflowCommands(stdout, masks) {
   return log;
 }
 
-function runNode(node, script, env, cwd, onLine) {
+/**
+ * `cancelWhen(line)`: cancel the run when it returns true, like the runner: SIGINT, then
+ * SIGKILL if the step has not ended 7.5 s later.
+ */
+function runNode(node, script, env, cwd, onLine, cancelWhen) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let cancelled = false;
+    const cancel = () => {
+      if (cancelled) return;
+      cancelled = true;
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGKILL'), 7_500).unref();
+    };
     let stdout = '';
     let stderr = '';
     let pending = '';
@@ -101,17 +158,22 @@ function runNode(node, script, env, cwd, onLine) {
       pending += text;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      for (const line of lines) onLine?.(line, performance.now() - started);
+      for (const line of lines) {
+        onLine?.(line, performance.now() - started);
+        if (cancelWhen?.(line)) cancel();
+      }
     });
     child.stderr.on('data', (chunk) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ exitCode: code ?? 1, stdout, stderr, milliseconds: performance.now() - started }));
+    child.on('close', (code, signal) => resolve({ exitCode: code ?? 1, signal, cancelled, stdout, stderr, milliseconds: performance.now() - started }));
   });
 }
 
 /**
  * Runs the action's main and post steps.
- * options: { inputs, eventName, payload, ref, sha, repository, actor, workspace, env, actionDir, node, onLine, skipPost }
+ * options: { inputs, eventName, payload, ref, sha, repository, actor, workspace, env, actionDir, node, onLine, skipPost,
+ *            cancelWhen (line => boolean: cancel the job there), continueOnError }
+ * The post step runs when action.yml's post-if (default always()) holds for the job's status.
  */
 export async function runAction(options = {}) {
   const actionDir = options.actionDir ?? REPO_ROOT;
@@ -174,19 +236,20 @@ export async function runAction(options = {}) {
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
 
   const masks = [];
-  const main = await runNode(node, path.join(actionDir, action.runs.main), { ...baseEnv, ...inputEnv }, workspace, options.onLine);
+  const main = await runNode(node, path.join(actionDir, action.runs.main), { ...baseEnv, ...inputEnv }, workspace, options.onLine, options.cancelWhen);
   main.log = processWorkflowCommands(main.stdout, masks);
   const outputs = parseFileCommands(readFileSync(files.output, 'utf8'));
   const state = parseFileCommands(readFileSync(files.state, 'utf8'));
   const summary = readFileSync(files.summary, 'utf8');
 
+  const jobStatus = main.cancelled ? 'cancelled' : main.exitCode === 0 || options.continueOnError ? 'success' : 'failure';
   let post;
-  if (action.runs.post && !options.skipPost) {
+  if (action.runs.post && !options.skipPost && evaluateStatusCondition(action.runs['post-if'] ?? 'always()', jobStatus)) {
     const stateEnv = Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value]));
     post = await runNode(node, path.join(actionDir, action.runs.post), { ...baseEnv, ...inputEnv, ...stateEnv }, workspace);
     post.log = processWorkflowCommands(post.stdout, masks);
   }
-  return { main, post, outputs, state, summary, masks, root, runnerTemp, files, inputs, succeeded: main.exitCode === 0 };
+  return { main, post, jobStatus, outputs, state, summary, masks, root, runnerTemp, files, inputs, succeeded: main.exitCode === 0 };
 }
 
 /** Every file under `dir` (recursively), for secret scans. */
