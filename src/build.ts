@@ -113,6 +113,15 @@ export function exportedDigest(output: string): string | undefined {
   return [...output.matchAll(/exporting manifest (sha256:[0-9a-f]{64})/g)].pop()?.[1];
 }
 
+/**
+ * The image manifests buildx exported (one per platform; attestation manifests and the
+ * index left out), so they can be read while the index is verified. Only a hint: what
+ * counts is the index read back.
+ */
+export function exportedImageManifests(output: string): string[] {
+  return [...new Set([...output.matchAll(/exporting manifest (sha256:[0-9a-f]{64})/g)].map((match) => match[1] ?? ''))].filter(Boolean);
+}
+
 /** Which tags hold the new image after a failed push, for the error message. */
 export function partialPushReport(tags: readonly string[], landed: ReadonlySet<string>): string {
   const updated = tags.filter((tag) => landed.has(tag));

@@ -1,4 +1,4 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { FAILSAFE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { InputError } from './errors.js';
 import type { CacheMode } from './cache.js';
 import { splitCommand } from './gate.js';
@@ -243,13 +243,12 @@ export function parseRegistryAuth(text: string, mask: MaskSecret, onEmptyPasswor
   let document: unknown;
   try {
     // failsafe: every scalar stays a string, so a password like 0123 or 1e3 is used verbatim.
-    // logLevel error: the parser's warnings quote the source line, which holds passwords.
-    document = parseYaml(text, { schema: 'failsafe', logLevel: 'error' });
+    document = loadYaml(text, { schema: FAILSAFE_SCHEMA });
   } catch (error) {
-    // Never echo the YAML source: it holds passwords.
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
-    const code = error instanceof YAMLParseError ? ` (${error.code})` : '';
-    throw new InputError('registry-auth', `not valid YAML${where}${code}`, example);
+    // Never echo the YAML source, nor the parser's message (it quotes the source): it holds passwords.
+    const mark = error instanceof YAMLException ? error.mark : undefined;
+    const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
+    throw new InputError('registry-auth', `not valid YAML${where}`, example);
   }
   if (!Array.isArray(document)) {
     throw new InputError('registry-auth', 'must be a YAML list of entries with registry, username and password', example);

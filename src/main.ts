@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BuildFailure, checkBuildContext, exportedDigest, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
+import { BuildFailure, checkBuildContext, exportedDigest, exportedImageManifests, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
 import { inspectEngine, selectBuilder } from './buildx/builder.js';
@@ -21,6 +21,7 @@ import { PRIVILEGED_PR_EVENTS } from './trust.js';
 import { mergeDigests, missingFromMerge, pushLayoutByDigest, readMergeDigests, repositories, splitOutputArgs, writeDigestFile } from './split.js';
 import { repositoryInfo } from './repository.js';
 import { commitDateFromPayload } from './tags/metadata.js';
+import type { ImageReference } from './tags/reference.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig } from './registries/docker-config.js';
 import { logIn, startHealthChecks } from './registries/login.js';
@@ -89,18 +90,26 @@ async function setUp(plan: Plan, inputs: Inputs): Promise<Docker> {
   return new Docker(config.dir, 'docker', buildxPlugin);
 }
 
-/** What a pull of each platform downloads, for the summary, from the index verification read; best effort (a failure just leaves it out). */
-async function imageSizes(read: ManifestReader, plan: Plan, index: string): Promise<{ sizes?: Record<string, number> }> {
+/**
+ * What a pull of each platform downloads, for the summary: from the index verification read
+ * and the platform manifests (`early`: reads started before, by digest). Best effort: a
+ * failure just leaves the sizes out.
+ */
+async function imageSizes(read: ManifestReader, plan: Plan, index: string, early: ReadonlyMap<string, Promise<string | undefined>>): Promise<{ sizes?: Record<string, number> }> {
   const first = plan.references[0];
   if (!first) return {};
   try {
     const entries = await Promise.all(
-      platformManifestDigests(index).map(async ({ digest }) => [digest, await read({ ...first, tag: digest, full: `${first.registry}/${first.repository}@${digest}` })] as const),
+      platformManifestDigests(index).map(async ({ digest }) => [digest, (await early.get(digest)) ?? (await read(byDigest(first, digest)))] as const),
     );
     return { sizes: platformSizes(index, Object.fromEntries(entries), plan.platforms.length === 1 ? plan.platforms[0] : undefined) };
   } catch {
     return {};
   }
+}
+
+function byDigest(reference: ImageReference, digest: string): ImageReference {
+  return { ...reference, tag: digest, full: `${reference.registry}/${reference.repository}@${digest}` };
 }
 
 /** The repository owner from the payload, so GHCR links go to the right package page. */
@@ -158,7 +167,7 @@ async function run(): Promise<void> {
           // Every image of every source must be in the merged index, under every tag.
           const first = runPlan.references[0];
           if (!first) throw new ActionError('merge-digests needs images or tags to merge into');
-          const sourceRaws = new Map(await Promise.all(digests.map(async (digest) => [digest, await read({ ...first, full: `${first.registry}/${first.repository}@${digest}`, tag: digest })] as const)));
+          const sourceRaws = new Map(await Promise.all(digests.map(async (digest) => [digest, await read(byDigest(first, digest))] as const)));
           const mergedRaw = await read(first);
           const missing = missingFromMerge(mergedRaw, sourceRaws);
           if (missing.length > 0) throw new ActionError(`${first.full} does not list ${missing.join(', ')} from the merged digests`);
@@ -230,8 +239,8 @@ async function run(): Promise<void> {
       );
       const digestFile = await writeDigestFile(inputs.digestDir ? path.resolve(context.workspace, inputs.digestDir) : path.join(context.runnerTemp, 'digests'), pushed.digest);
       core.info(`Digest ${pushed.digest} written to ${digestFile} for the merge job`);
-      const byDigest = runPlan.references.map((reference) => ({ ...reference, full: `${reference.registry}/${reference.repository}@${pushed.digest}`, tag: pushed.digest }));
-      const verified = await phases.run('verify', () => verifyPush(read, byDigest, pushed.digest, [split.platform], retry, core.info));
+      const pushedByDigest = runPlan.references.map((reference) => byDigest(reference, pushed.digest));
+      const verified = await phases.run('verify', () => verifyPush(read, pushedByDigest, pushed.digest, [split.platform], retry, core.info));
       report = { ...report, pushed: true, digest: pushed.digest, tags: [], attestations: verified.attestations, pushedByDigest: repositories(runPlan.references) };
       return;
     }
@@ -266,8 +275,11 @@ async function run(): Promise<void> {
         }
         expected = landed;
       }
+      // The platform manifests buildx reported are read alongside verification, for the sizes in the summary.
+      const first = runPlan.references[0];
+      const early = new Map(first ? exportedImageManifests(build.output).map((digest) => [digest, read(byDigest(first, digest)).catch(() => undefined)] as const) : []);
       const pushed = await phases.run('verify', () => verifyPush(read, runPlan.references, expected, runPlan.platforms, retry, core.info));
-      report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...(await imageSizes(read, runPlan, pushed.raw)) };
+      report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...(await imageSizes(read, runPlan, pushed.raw, early)) };
       core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
     }
   } catch (error) {

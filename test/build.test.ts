@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFailureDetail } from '../src/build.js';
+import { buildFailureDetail, exportedImageManifests } from '../src/build.js';
 
 // The end of a real `docker buildx build --progress=plain` failure.
 const RUN_FAILURE = `#10 [linux/arm64 build 3/4] RUN npm ci
@@ -53,5 +53,26 @@ describe('buildFailureDetail', () => {
 
   it.each(['', '\n\n', '   '])('is empty for blank output %j', (output) => {
     expect(buildFailureDetail(output)).toBe('');
+  });
+});
+
+describe('exportedImageManifests', () => {
+  const a = `sha256:${'a'.repeat(64)}`;
+  const b = `sha256:${'b'.repeat(64)}`;
+  it('lists the per-platform manifests of buildx progress output, without attestation manifests or the index', () => {
+    const output = [
+      '#12 exporting to image',
+      `#12 exporting manifest ${a} done`,
+      `#12 exporting config sha256:${'c'.repeat(64)} done`,
+      `#12 exporting attestation manifest sha256:${'d'.repeat(64)} done`,
+      `#12 exporting manifest ${b} done`,
+      `#12 exporting manifest list sha256:${'e'.repeat(64)} done`,
+      `#12 exporting manifest ${a} done`,
+    ].join('\n');
+    expect(exportedImageManifests(output)).toEqual([a, b]);
+  });
+
+  it('finds none in output without an export', () => {
+    expect(exportedImageManifests('#5 [2/3] RUN uname -m\n#5 DONE 0.4s')).toEqual([]);
   });
 });
