@@ -50,19 +50,22 @@ async function raw(cold = false) {
   const env = { DOCKER_CONFIG: config };
   const started = performance.now();
   await exec('docker', ['login', engine.registry, '--username', engine.username, '--password-stdin'], { input: engine.password, env });
-  const build = await exec('docker', buildArgs(nextTag('raw'), cold), { env });
+  const tag = nextTag('raw');
+  const build = await exec('docker', buildArgs(tag, cold), { env });
   await exec('docker', ['logout', engine.registry], { env });
-  return { total: performance.now() - started, build };
+  const total = performance.now() - started;
+  return { total, build };
 }
 
 async function action(cold = false) {
+  const tag = nextTag('action');
   let buildxStartedAt;
   let buildMs;
   const started = performance.now();
   const result = await runAction({
     eventName: 'push',
     inputs: {
-      tags: nextTag('action'),
+      tags: tag,
       context: 'example/app',
       'build-args': `BASE_IMAGE=${engine.baseImage}`,
       'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
@@ -89,7 +92,8 @@ for (let round = 1; round <= rounds; round++) {
   // Alternate which goes first, so neither always benefits from the other's warm caches.
   const order = round % 2 ? ['action', 'raw'] : ['raw', 'action'];
   for (const which of order) results[which].push(which === 'action' ? await action() : await raw());
-  console.error(`round ${round}/${rounds}: action ${ms(results.action.at(-1).total)}, raw ${ms(results.raw.at(-1).total)}`);
+  const [a, r] = [results.action.at(-1), results.raw.at(-1)];
+  console.error(`round ${round}/${rounds} (${order[0]} first): action ${ms(a.total)} (build ${ms(a.build)}), raw ${ms(r.total)} (build ${ms(r.build)})`);
 }
 
 const actionTotal = median(results.action.map((r) => r.total));

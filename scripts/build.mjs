@@ -2,6 +2,7 @@
 // Usage: node scripts/build.mjs [--out dist]. The dist test builds into a temp folder
 // with this same script and compares, so dist/ can never drift from src/.
 import { execFile } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,3 +23,20 @@ await Promise.all(
     run(ncc, ['build', entry, '-o', path.join(out, name), '--minify', '--no-source-map-register', '--quiet', ...extra], { cwd: root }),
   ),
 );
+
+// ncc's license collection misses packages it resolves through an "exports" import
+// condition (js-yaml): add any runtime dependency it left out, with its license text.
+const licensesFile = path.join(out, 'main', 'licenses.txt');
+const licenses = await readFile(licensesFile, 'utf8');
+const listed = new Set(licenses.split('\n'));
+const { dependencies } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+let missing = '';
+for (const name of Object.keys(dependencies).sort()) {
+  if (listed.has(name)) continue;
+  const dir = path.join(root, 'node_modules', name);
+  const { license } = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8'));
+  const file = (await readdir(dir)).find((entry) => /^licen[cs]e/i.test(entry));
+  if (!file) throw new Error(`${name}: no license file to put in ${licensesFile}`);
+  missing += `\n${name}\n${license}\n${(await readFile(path.join(dir, file), 'utf8')).trim()}\n`;
+}
+if (missing) await writeFile(licensesFile, `${licenses.trimEnd()}\n${missing}`);
