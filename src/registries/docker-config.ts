@@ -37,27 +37,33 @@ export function seedConfig(userConfig: Record<string, unknown>, ourRegistries: r
  */
 export async function createPrivateDockerConfig(parent: string, env: Env, ourRegistries: readonly string[]): Promise<{ dir: string; warnings: string[] }> {
   const dir = path.join(parent, 'docker-config');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const userDir = userDockerConfigDir(env);
+  // Independent file operations run together: this sits on the path to the login.
+  const [userConfigText, entries] = await Promise.all([
+    readFile(path.join(userDir, 'config.json'), 'utf8').catch(() => undefined),
+    readdir(userDir).catch(() => [] as string[]),
+    mkdir(dir, { recursive: true, mode: 0o700 }),
+  ]);
   let userConfig: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(await readFile(path.join(userDir, 'config.json'), 'utf8'));
+    const parsed: unknown = JSON.parse(userConfigText ?? '');
     if (typeof parsed === 'object' && parsed !== null) userConfig = parsed as Record<string, unknown>;
   } catch {
     // No user config (or unreadable): start empty.
   }
   const { config, warnings } = seedConfig(userConfig, ourRegistries);
-  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-
-  const entries = await readdir(userDir).catch(() => [] as string[]);
-  for (const entry of entries) {
-    if (entry === 'config.json') continue;
-    const source = path.join(userDir, entry);
-    const stat = await lstat(source).catch(() => undefined);
-    if (!stat) continue;
-    if (stat.isDirectory() || stat.isSymbolicLink()) await symlink(source, path.join(dir, entry));
-    else await copyFile(source, path.join(dir, entry));
-  }
+  await Promise.all([
+    writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 }),
+    ...entries
+      .filter((entry) => entry !== 'config.json')
+      .map(async (entry) => {
+        const source = path.join(userDir, entry);
+        const stat = await lstat(source).catch(() => undefined);
+        if (!stat) return;
+        if (stat.isDirectory() || stat.isSymbolicLink()) await symlink(source, path.join(dir, entry));
+        else await copyFile(source, path.join(dir, entry));
+      }),
+  ]);
   return { dir, warnings };
 }
 
