@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helpers shared with the other end-to-end files
 import { decodeJwt, MARKER, registryManifestTls, startCloud } from './cloud.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { indexPlatforms, loadEngineEnv } from './engine.mjs';
+import { dockerPush, indexPlatforms, loadEngineEnv } from './engine.mjs';
 
 interface Account {
   accountId: string;
@@ -348,7 +348,8 @@ describe('registries on the real hostnames (TLS on 127.0.0.1:443)', () => {
       const loggedIn = login(target.host, target.username, target.password);
       expect(loggedIn.status, loggedIn.stderr).toBe(0);
       expect(loggedIn.stdout).toContain('Login Succeeded');
-      const build = docker(['buildx', 'build', '--progress=plain', '--platform', 'linux/amd64,linux/arm64', '--push', '-t', target.ref, context]);
+      // Through dockerPush: registry 2.8 now and then fails buildx's HEAD of the tag it writes.
+      const build = dockerPush(['buildx', 'build', '--progress=plain', '--platform', 'linux/amd64,linux/arm64', '--push', '-t', target.ref, context], dockerConfig);
       expect(build.status, build.stderr.split('\n').slice(-30).join('\n')).toBe(0);
       const manifest = (await registryManifestTls(target.host, target.repository, '1', { username: target.username, password: target.password })) as Manifest;
       expect(manifest.status).toBe(200);

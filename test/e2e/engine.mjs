@@ -83,6 +83,20 @@ export function docker(args, configDir) {
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
+/**
+ * `docker buildx build --push` run again (up to `attempts` times) when it fails only because
+ * registry 2.8's filesystem storage answered 500 to the HEAD of the tag being written, which
+ * it does now and then (the action retries that itself; raw commands in tests cannot).
+ */
+export function dockerPush(args, configDir, attempts = 3) {
+  let result;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    result = docker(args, configDir);
+    if (result.status === 0 || !/unexpected status from HEAD request to \S+\/manifests\/\S+: 500 Internal Server Error/.test(result.stderr)) break;
+  }
+  return result;
+}
+
 /** A login some earlier workflow step left in the user's docker config. */
 export const EARLIER_LOGIN = { registry: 'earlier.example.test:5000', auth: Buffer.from('earlier:not-a-real-secret').toString('base64') };
 
