@@ -277,7 +277,7 @@ async function run(): Promise<void> {
       }
       // The platform manifests buildx reported are read alongside verification, for the sizes in the summary.
       const first = runPlan.references[0];
-      const early = new Map(first ? exportedImageManifests(build.output).map((digest) => [digest, read(byDigest(first, digest)).catch(() => undefined)] as const) : []);
+      const early = new Map(first ? exportedImageManifests(build.output).map((digest) => [digest, read.direct(byDigest(first, digest)).catch(() => undefined)] as const) : []);
       const pushed = await phases.run('verify', () => verifyPush(read, runPlan.references, expected, runPlan.platforms, retry, core.info));
       report = { ...report, pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...(await imageSizes(read, runPlan, pushed.raw, early)) };
       core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
@@ -292,7 +292,8 @@ async function run(): Promise<void> {
     // Credentials and temp files go as soon as the work is done, not at the end of the job;
     // the post step only runs when this could not finish (see action.yml post-if).
     const state = savedState();
-    if (state.workDir) {
+    // A stopped step is cleaned up by the signal handler below.
+    if (state.workDir && !stopping) {
       await settleChildren(10_000);
       if (await cleanUp(state, core)) saveState({ cleanedUp: true });
     }
@@ -304,12 +305,23 @@ async function run(): Promise<void> {
   }
 }
 
-// The runner cancels a step with SIGINT (SIGTERM, then a kill, if it lingers). Stop buildx
-// with it, so nothing is pushed after the cancel; the post step (post-if: cancelled()) cleans up.
+// The runner stops a step (a cancel, timeout-minutes) with SIGINT, then SIGTERM at 7.5 s and
+// a kill at 10 s. Stop buildx with it, so nothing is pushed after the cancel, and clean up
+// here: the post step runs only if the job failed or was cancelled, and a step stopped
+// under continue-on-error leaves the job successful.
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    core.error(`build-push was cancelled (${signal}); stopping docker`);
-    void stopChildren('SIGINT', 5_000).then(() => process.exit(130));
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    core.error(`build-push was stopped (${signal}); stopping docker and cleaning up`);
+    void (async () => {
+      await stopChildren('SIGINT', 4_000);
+      const state = savedState();
+      const cleaned = state.workDir ? await Promise.race([cleanUp(state, core), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref())]) : false;
+      if (cleaned) saveState({ cleanedUp: true });
+      process.exit(130);
+    })();
   });
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants, open, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as core from '../runner.js';
 import { ActionError } from '../errors.js';
@@ -26,12 +26,16 @@ const running = new Set<ReturnType<typeof spawn>>();
 
 /**
  * Sends `signal` to every docker child still running (buildx cancels its build on SIGINT)
- * and resolves when they have ended or `graceMs` has passed.
+ * and resolves when they have ended; one still running after `graceMs` is killed, so none
+ * outlives the step (a buildx left behind could finish a push after a cancel).
  */
 export async function stopChildren(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  const ended = [...running].map((child) => new Promise((resolve) => child.once('close', resolve)));
+  const ended = Promise.all([...running].map((child) => new Promise((resolve) => child.once('close', resolve))));
   for (const child of running) child.kill(signal);
-  await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  const timedOut = await Promise.race([ended.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
+  if (!timedOut) return;
+  for (const child of running) child.kill('SIGKILL');
+  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
 }
 
 /**
@@ -135,12 +139,32 @@ export function pluginDirs(configDir: string, configJson: string | undefined): s
   return [...extra, path.join(configDir, 'cli-plugins'), ...system];
 }
 
+/** Whether the first `docker` on PATH is a script (starts with #!) rather than the Docker CLI binary. */
+export async function dockerIsScript(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, 'docker');
+    if (!(await access(candidate, constants.X_OK).then(() => true, () => false))) continue;
+    const file = await open(candidate, 'r').catch(() => undefined);
+    if (!file) return false;
+    try {
+      const { buffer, bytesRead } = await file.read(Buffer.alloc(2), 0, 2, 0);
+      return bytesRead === 2 && buffer.toString('latin1') === '#!';
+    } finally {
+      await file.close();
+    }
+  }
+  return false;
+}
+
 /**
  * The buildx binary `docker buildx` would run. Running it directly does the same work
  * (buildx reads the same DOCKER_CONFIG, contexts and builders) without the docker CLI
  * start and its plugin handshake (~40 ms per call). Undefined: let `docker` find it.
  */
-export async function findBuildxPlugin(configDir: string): Promise<string | undefined> {
+export async function findBuildxPlugin(configDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  // A `docker` that is a script (podman-docker, a sudo or --context wrapper) may do more
+  // than start the plugin: then go through it.
+  if (await dockerIsScript(env)) return undefined;
   const configJson = await readFile(path.join(configDir, 'config.json'), 'utf8').catch(() => undefined);
   for (const dir of pluginDirs(configDir, configJson)) {
     const candidate = path.join(dir, 'docker-buildx');

@@ -59,8 +59,12 @@ export function verificationProblems(tag: string, pushed: ManifestSummary, expec
 /** Reads a tag's manifest bytes: straight from the registry API, or through buildx when that is not possible. */
 export type ManifestReader = (tag: ImageReference) => Promise<string>;
 
-/** A ManifestReader that keeps one client per registry (its connection and authorization), and can get them ready early. */
-export type PreparedManifestReader = ManifestReader & { prepare(tag: ImageReference): Promise<void> };
+/**
+ * A ManifestReader that keeps one client per registry (its connection and authorization),
+ * can get them ready early, and reads without the buildx fallback (`direct`) for reads
+ * nobody waits on: those must never start a docker process that could outlive the clean-up.
+ */
+export type PreparedManifestReader = ManifestReader & { prepare(tag: ImageReference): Promise<void>; direct: ManifestReader };
 
 export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, BasicCredential>): PreparedManifestReader {
   const clients = new Map<string, RegistryClient>();
@@ -69,9 +73,10 @@ export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, 
     clients.set(registry, client);
     return client;
   };
+  const direct: ManifestReader = async (tag) => (await clientFor(tag.registry).manifest(tag.repository, tag.tag ?? 'latest')).body;
   const read: ManifestReader = async (tag) => {
     try {
-      return (await clientFor(tag.registry).manifest(tag.repository, tag.tag ?? 'latest')).body;
+      return await direct(tag);
     } catch (error) {
       // A busy or unreachable registry is retried by the caller (honouring Retry-After);
       // only an authentication problem (credentials a docker credential helper holds) goes to buildx.
@@ -83,7 +88,7 @@ export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, 
     }
   };
   // Best effort: a failure here only means the read later does the whole handshake itself.
-  return Object.assign(read, { prepare: (tag: ImageReference) => clientFor(tag.registry).prepare(tag.repository).catch(() => undefined) });
+  return Object.assign(read, { direct, prepare: (tag: ImageReference) => clientFor(tag.registry).prepare(tag.repository).catch(() => undefined) });
 }
 
 /** Reads every tag back from its registry and checks digest and platforms. */

@@ -1,8 +1,8 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Docker, findBuildxPlugin, pluginDirs, settleChildren, stopChildren } from '../../src/buildx/exec.js';
+import { Docker, dockerIsScript, findBuildxPlugin, pluginDirs, settleChildren, stopChildren } from '../../src/buildx/exec.js';
 
 describe('pluginDirs', () => {
   it('lists config.json extra folders first, then the config folder, then the system folders', () => {
@@ -92,5 +92,33 @@ describe('findBuildxPlugin and Docker', () => {
     await settleChildren(300);
     expect(await lingering).toMatchObject({ exitCode: 130, stdout: 'interrupted\n' });
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('stopChildren kills a child that ignores the signal once the grace time is up', async () => {
+    const stubborn = await plugin(path.join(dir, 'stubborn'), "#!/bin/sh\ntrap '' INT\nwhile true; do sleep 0.05; done\n");
+    const started = Date.now();
+    const running = new Docker(dir, stubborn).run(['buildx', 'build']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await stopChildren('SIGINT', 300);
+    expect((await running).exitCode).toBe(128); // ended by a signal (SIGKILL)
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('dockerIsScript tells a wrapper script (podman-docker, sudo) from the docker binary, and finds the plugin only for the binary', async () => {
+    const scripts = path.join(dir, 'scripts');
+    await mkdir(scripts);
+    await writeFile(path.join(scripts, 'docker'), '#!/bin/sh\nexec podman "$@"\n');
+    await chmod(path.join(scripts, 'docker'), 0o755);
+    const binaries = path.join(dir, 'binaries');
+    await mkdir(binaries);
+    await symlink(process.execPath, path.join(binaries, 'docker'));
+    expect(await dockerIsScript({ PATH: `${scripts}:${binaries}` })).toBe(true);
+    expect(await dockerIsScript({ PATH: `${binaries}:${scripts}` })).toBe(false);
+    expect(await dockerIsScript({ PATH: path.join(dir, 'nowhere') })).toBe(false);
+
+    const config = path.join(dir, 'config');
+    await plugin(path.join(config, 'cli-plugins'), '#!/bin/sh\n');
+    expect(await findBuildxPlugin(config, { PATH: `${scripts}:${binaries}` })).toBeUndefined();
+    expect(await findBuildxPlugin(config, { PATH: binaries })).toBe(path.join(config, 'cli-plugins', 'docker-buildx'));
   });
 });

@@ -309,7 +309,7 @@ describe('post step', () => {
     expect(result.post?.log).toContain('Nothing to clean up: the main step set nothing up.');
   });
 
-  it('runs when the job is cancelled during the build: buildx is stopped, nothing is pushed, post logs out and removes the files', async () => {
+  it('runs when the job is cancelled during the build: buildx is stopped, nothing is pushed, nothing is left behind', async () => {
     const name = `e2e/cancelled-${unique()}`;
     // A build that takes a while (no cache), cancelled the moment buildx starts.
     const result = await run({
@@ -321,12 +321,33 @@ describe('post step', () => {
     expect(result.main.cancelled).toBe(true);
     expect(result.jobStatus).toBe('cancelled');
     expect(result.main.exitCode, result.main.log).toBe(130);
-    expect(result.main.log).toContain('build-push was cancelled (SIGINT); stopping docker');
+    expect(result.main.log).toContain('build-push was stopped (SIGINT); stopping docker and cleaning up');
+    // Main cleans up on the way out; post (cancelled()) runs and finds nothing left.
+    expect(result.main.log).toContain(`Logged out of ${engine.registry}`);
     expect(result.outputs.pushed ?? 'false').toBe('false');
     expect(result.post?.exitCode).toBe(0);
-    expect(result.post?.log).toContain(`Logged out of ${engine.registry}`);
+    expect(result.post?.log).toContain('Nothing to clean up: the main step cleaned up after itself.');
     expect(readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'))).toEqual([]);
     // buildx was stopped with the step, not left to push on its own.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect((await registryManifest(engine, name, '1')).status).toBe(404);
+    expectNoSecretLeak(result, [engine.password]);
+  });
+
+  it('is skipped when timeout-minutes stops the step under continue-on-error (the job stays green), and main leaves nothing behind', async () => {
+    const name = `e2e/timed-out-${unique()}`;
+    const result = await run({
+      eventName: 'push',
+      payload: event('push'),
+      inputs: appInputs(`${engine.registry}/${name}:1`, { 'no-cache': 'true' }),
+      timeOutWhen: (line: string) => /^\[command\]\S*docker[ -]buildx build /.test(line),
+      continueOnError: true,
+    });
+    expect(result.jobStatus).toBe('success');
+    expect(result.post).toBeUndefined();
+    expect(result.main.exitCode, result.main.log).toBe(130);
+    expect(result.main.log).toContain(`Logged out of ${engine.registry}`);
+    expect(readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'))).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect((await registryManifest(engine, name, '1')).status).toBe(404);
     expectNoSecretLeak(result, [engine.password]);

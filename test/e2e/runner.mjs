@@ -135,19 +135,20 @@ function processWorkflowCommands(stdout, masks) {
 }
 
 /**
- * `cancelWhen(line)`: cancel the run when it returns true, like the runner: SIGINT, then
- * SIGKILL if the step has not ended 7.5 s later.
+ * `stopWhen(line)`: stop the step when it returns true, the way the runner stops a cancelled
+ * or timed-out step: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that.
  */
-function runNode(node, script, env, cwd, onLine, cancelWhen) {
+function runNode(node, script, env, cwd, onLine, stopWhen) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let cancelled = false;
+    let stopped = false;
     const cancel = () => {
-      if (cancelled) return;
-      cancelled = true;
+      if (stopped) return;
+      stopped = true;
       child.kill('SIGINT');
-      setTimeout(() => child.kill('SIGKILL'), 7_500).unref();
+      setTimeout(() => child.kill('SIGTERM'), 7_500).unref();
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     };
     let stdout = '';
     let stderr = '';
@@ -160,19 +161,20 @@ function runNode(node, script, env, cwd, onLine, cancelWhen) {
       pending = lines.pop() ?? '';
       for (const line of lines) {
         onLine?.(line, performance.now() - started);
-        if (cancelWhen?.(line)) cancel();
+        if (stopWhen?.(line)) cancel();
       }
     });
     child.stderr.on('data', (chunk) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ exitCode: code ?? 1, signal, cancelled, stdout, stderr, milliseconds: performance.now() - started }));
+    child.on('close', (code, signal) => resolve({ exitCode: code ?? 1, signal, stopped, stdout, stderr, milliseconds: performance.now() - started }));
   });
 }
 
 /**
  * Runs the action's main and post steps.
  * options: { inputs, eventName, payload, ref, sha, repository, actor, workspace, env, actionDir, node, onLine, skipPost,
- *            cancelWhen (line => boolean: cancel the job there), continueOnError }
+ *            cancelWhen (line => boolean: cancel the job there), timeOutWhen (line => boolean: the
+ *            step's timeout-minutes passes there), continueOnError }
  * The post step runs when action.yml's post-if (default always()) holds for the job's status.
  */
 export async function runAction(options = {}) {
@@ -236,13 +238,17 @@ export async function runAction(options = {}) {
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
 
   const masks = [];
-  const main = await runNode(node, path.join(actionDir, action.runs.main), { ...baseEnv, ...inputEnv }, workspace, options.onLine, options.cancelWhen);
+  const stopWhen = options.cancelWhen ?? options.timeOutWhen;
+  const main = await runNode(node, path.join(actionDir, action.runs.main), { ...baseEnv, ...inputEnv }, workspace, options.onLine, stopWhen);
+  main.cancelled = Boolean(options.cancelWhen && main.stopped);
   main.log = processWorkflowCommands(main.stdout, masks);
   const outputs = parseFileCommands(readFileSync(files.output, 'utf8'));
   const state = parseFileCommands(readFileSync(files.state, 'utf8'));
   const summary = readFileSync(files.summary, 'utf8');
 
-  const jobStatus = main.cancelled ? 'cancelled' : main.exitCode === 0 || options.continueOnError ? 'success' : 'failure';
+  // A timed-out step fails (the job too, unless continue-on-error); a cancel cancels the job.
+  const stepFailed = main.exitCode !== 0 || main.stopped;
+  const jobStatus = main.cancelled ? 'cancelled' : !stepFailed || options.continueOnError ? 'success' : 'failure';
   let post;
   if (action.runs.post && !options.skipPost && evaluateStatusCondition(action.runs['post-if'] ?? 'always()', jobStatus)) {
     const stateEnv = Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value]));
