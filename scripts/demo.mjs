@@ -1,5 +1,6 @@
 // Runs the action (dist/) like the GitHub runner would on a push to main, then reads
 // the result back from the registry. Called by scripts/demo.sh after the set-up.
+import { readdirSync } from 'node:fs';
 import { loadEngineEnv, registryManifest, indexPlatforms } from '../test/e2e/engine.mjs';
 import { runAction } from '../test/e2e/runner.mjs';
 
@@ -30,4 +31,8 @@ console.log(`tags:      ${result.outputs.tags.split('\n').join(', ')}`);
 console.log(`digest:    ${result.outputs.digest} (registry says ${manifest.digest})`);
 console.log(`platforms: ${indexPlatforms(manifest.json).join(', ')}`);
 console.log(`pushed:    ${result.outputs.pushed}`);
-console.log(`post step: ${result.post?.exitCode === 0 ? 'cleaned up' : 'FAILED'}`);
+// Main cleans up after itself; the post step runs only after a failure or a cancel (post-if).
+const leftovers = readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'));
+const postStep = result.post ? `post step ran (exit ${result.post.exitCode})` : 'post step skipped (post-if: failure() || cancelled())';
+console.log(`clean-up:  ${leftovers.length === 0 ? 'logged out, temp files removed' : `LEFT BEHIND: ${leftovers.join(', ')}`}; ${postStep}`);
+if (leftovers.length > 0) process.exit(1);
