@@ -163,7 +163,7 @@ async function run(): Promise<void> {
         return sources;
       });
       if (runPlan.push.push) {
-          const pushed = await phases.run('verify', async () => {
+        const pushed = await phases.run('verify', async () => {
           // Every image of every source must be in the merged index, under every tag.
           const first = runPlan.references[0];
           if (!first) throw new ActionError('merge-digests needs images or tags to merge into');
@@ -291,11 +291,10 @@ async function run(): Promise<void> {
     publish(report);
     // Credentials and temp files go as soon as the work is done, not at the end of the job;
     // the post step only runs when this could not finish (see action.yml post-if).
-    const state = savedState();
     // A stopped step is cleaned up by the signal handler below.
-    if (state.workDir && !stopping) {
+    if (!stopping) {
       await settleChildren(10_000);
-      if (await cleanUp(state, core)) saveState({ cleanedUp: true });
+      await cleanUpAfterMain();
     }
     core.info(
       report.failure
@@ -303,6 +302,18 @@ async function run(): Promise<void> {
         : `build-push: ${report.dryRun ? 'dry run' : report.pushed ? `pushed ${report.digest}` : `built, not pushed (${report.pushDecision?.reason})`}`,
     );
   }
+}
+
+/**
+ * Removes what this step set up (see cleanup.ts) and records for post that it is done;
+ * within `limitMs` when the runner is about to kill the step.
+ */
+async function cleanUpAfterMain(limitMs?: number): Promise<void> {
+  const state = savedState();
+  if (!state.workDir) return;
+  const cleaning = cleanUp(state, core);
+  const cleaned = limitMs === undefined ? await cleaning : await Promise.race([cleaning, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), limitMs).unref())]);
+  if (cleaned) saveState({ cleanedUp: true });
 }
 
 // The runner stops a step (a cancel, timeout-minutes) with SIGINT, then SIGTERM at 7.5 s and
@@ -317,9 +328,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     core.error(`build-push was stopped (${signal}); stopping docker and cleaning up`);
     void (async () => {
       await stopChildren('SIGINT', 4_000);
-      const state = savedState();
-      const cleaned = state.workDir ? await Promise.race([cleanUp(state, core), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref())]) : false;
-      if (cleaned) saveState({ cleanedUp: true });
+      await cleanUpAfterMain(2_000);
       process.exit(130);
     })();
   });

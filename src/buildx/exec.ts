@@ -24,18 +24,22 @@ export interface DockerRunOptions {
 /** Children still running, so a cancelled step can stop them (see stopChildren). */
 const running = new Set<ReturnType<typeof spawn>>();
 
+/** True once every docker child running now has ended, false if `ms` pass first. */
+function childrenEnd(ms: number): Promise<boolean> {
+  const ended = Promise.all([...running].map((child) => new Promise((resolve) => child.once('close', resolve))));
+  return Promise.race([ended.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+}
+
 /**
  * Sends `signal` to every docker child still running (buildx cancels its build on SIGINT)
  * and resolves when they have ended; one still running after `graceMs` is killed, so none
  * outlives the step (a buildx left behind could finish a push after a cancel).
  */
 export async function stopChildren(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  const ended = Promise.all([...running].map((child) => new Promise((resolve) => child.once('close', resolve))));
   for (const child of running) child.kill(signal);
-  const timedOut = await Promise.race([ended.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
-  if (!timedOut) return;
+  if (await childrenEnd(graceMs)) return;
   for (const child of running) child.kill('SIGKILL');
-  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+  await childrenEnd(1_000);
 }
 
 /**
@@ -43,10 +47,7 @@ export async function stopChildren(signal: NodeJS.Signals, graceMs: number): Pro
  * phase), then interrupts the rest: none may write to the private config after clean-up.
  */
 export async function settleChildren(graceMs: number): Promise<void> {
-  if (running.size === 0) return;
-  const ended = Promise.all([...running].map((child) => new Promise((resolve) => child.once('close', resolve))));
-  const timedOut = await Promise.race([ended.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
-  if (timedOut) await stopChildren('SIGINT', graceMs);
+  if (running.size > 0 && !(await childrenEnd(graceMs))) await stopChildren('SIGINT', graceMs);
 }
 
 /**

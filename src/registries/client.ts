@@ -37,6 +37,12 @@ export function isLoopback(registry: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** Where to reach the registry's API, in order: plain HTTP first for loopback registries (as Docker allows), TLS only everywhere else. */
+export function apiBases(registry: string): string[] {
+  const host = apiHost(registry);
+  return isLoopback(registry) ? [`http://${host}`, `https://${host}`] : [`https://${host}`];
+}
+
 /** Parses a `WWW-Authenticate` header: scheme plus key="value" parameters. */
 export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
   const space = header.indexOf(' ');
@@ -194,9 +200,7 @@ export class RegistryClient {
         throw networkError(options.what, error);
       }
     }
-    const host = apiHost(this.registry);
-    // Docker allows plain HTTP for loopback registries only; try that first there, TLS everywhere else.
-    const bases = isLoopback(this.registry) ? [`http://${host}`, `https://${host}`] : [`https://${host}`];
+    const bases = apiBases(this.registry);
     let failure: unknown;
     for (const base of bases) {
       try {

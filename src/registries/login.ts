@@ -5,7 +5,7 @@ import type { Docker } from '../buildx/exec.js';
 import { lastLines } from '../buildx/exec.js';
 import * as core from '../runner.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
-import { apiHost, isLoopback, type BasicCredential } from './client.js';
+import { apiBases, type BasicCredential } from './client.js';
 import { providerNamed, type RegistryPlan } from './index.js';
 import type { Credential, ProviderEnvironment } from './provider.js';
 
@@ -31,10 +31,8 @@ export function getApiRoot(url: string, timeoutMs = 10_000): Promise<ApiRootAnsw
 
 /** A transient problem with the registry's API root (`GET /v2/`), or undefined when it answers normally (200/401). */
 export async function registryHealth(registry: string, get: (url: string) => Promise<ApiRootAnswer> = getApiRoot): Promise<string | undefined> {
-  const host = apiHost(registry);
-  const bases = isLoopback(registry) ? [`http://${host}`, `https://${host}`] : [`https://${host}`];
   let lastError = '';
-  for (const base of bases) {
+  for (const base of apiBases(registry)) {
     const answer = await get(`${base}/v2/`);
     if ('error' in answer) {
       lastError = answer.error;

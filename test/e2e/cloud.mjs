@@ -272,11 +272,13 @@ function certsDirsAdd(hostnames, caPem) {
   return added;
 }
 
-function systemCaRemove() {
-  let present = fs.existsSync(SYSTEM_CA);
-  fs.rmSync(SYSTEM_CA, { force: true });
-  // update-ca-certificates (without --fresh) leaves the links of a removed certificate
-  // dangling: remove ours (name link and hash link) ourselves, then rebuild the bundle
+/**
+ * update-ca-certificates (without --fresh) leaves the links of a removed certificate
+ * dangling: removes the links in /etc/ssl/certs that `isOurs(path, target)` names.
+ * True if it removed any.
+ */
+function removeCertLinks(isOurs) {
+  let removed = false;
   try {
     for (const entry of fs.readdirSync('/etc/ssl/certs')) {
       const full = path.join('/etc/ssl/certs', entry);
@@ -286,14 +288,22 @@ function systemCaRemove() {
       } catch {
         continue;
       }
-      if (full === SYSTEM_CA_LINK || target === SYSTEM_CA || target === `${MARKER}.pem` || target === SYSTEM_CA_LINK) {
+      if (isOurs(full, target)) {
         fs.rmSync(full, { force: true });
-        present = true;
+        removed = true;
       }
     }
   } catch {
     // no /etc/ssl/certs
   }
+  return removed;
+}
+
+function systemCaRemove() {
+  let present = fs.existsSync(SYSTEM_CA);
+  fs.rmSync(SYSTEM_CA, { force: true });
+  // Ours: the name link and the hash link; then the bundle is rebuilt.
+  if (removeCertLinks((full, target) => full === SYSTEM_CA_LINK || target === SYSTEM_CA || target === `${MARKER}.pem` || target === SYSTEM_CA_LINK)) present = true;
   if (present) execFileSync('update-ca-certificates', [], { stdio: 'ignore' });
   return present;
 }
@@ -354,16 +364,7 @@ export function installCloudCa(dir) {
 export function uninstallCloudCa() {
   if (!fs.existsSync(PERSISTENT_SYSTEM_CA)) return false;
   fs.rmSync(PERSISTENT_SYSTEM_CA, { force: true });
-  for (const entry of fs.readdirSync('/etc/ssl/certs')) {
-    const full = path.join('/etc/ssl/certs', entry);
-    let target;
-    try {
-      target = fs.readlinkSync(full);
-    } catch {
-      continue;
-    }
-    if (target === PERSISTENT_SYSTEM_CA || target === `${MARKER}-ca.pem`) fs.rmSync(full, { force: true });
-  }
+  removeCertLinks((_, target) => target === PERSISTENT_SYSTEM_CA || target === `${MARKER}-ca.pem`);
   execFileSync('update-ca-certificates', [], { stdio: 'ignore' });
   return true;
 }
