@@ -136,14 +136,6 @@ export class GateFailure extends ActionError {
   }
 }
 
-/** `docker push` of each tag of the gated image: the containerd store pushes the whole index unchanged. */
-export async function pushGated(docker: Docker, tags: readonly string[]): Promise<void> {
-  for (const tag of tags) {
-    const result = await docker.run(['push', tag], { live: true });
-    if (result.exitCode !== 0) throw new ActionError(`docker push ${tag} failed: ${lastLines(result.stderr || result.stdout, 3)}`);
-  }
-}
-
 /**
  * Whether what a tag holds is the image the gate saw. With the containerd image store the
  * loaded image's ID is the pushed index/manifest digest; with the classic store it is the

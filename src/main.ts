@@ -13,10 +13,11 @@ import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
 import { ActionError, errorMessage } from './errors.js';
-import { GateFailure, gatedImageMatches, pushGated, runGate } from './gate.js';
+import { GateFailure, gatedImageMatches, runGate } from './gate.js';
+import { pushFromEngine } from './engine-push.js';
 import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.js';
 import { PhaseError, Phases } from './phase.js';
-import { makePlan, type Plan } from './plan.js';
+import { buildArgsForBuilder, makePlan, type Plan } from './plan.js';
 import { PRIVILEGED_PR_EVENTS } from './trust.js';
 import { mergeDigests, missingFromMerge, pushLayoutByDigest, readMergeDigests, repositories, splitOutputArgs, writeDigestFile } from './split.js';
 import { repositoryInfo } from './repository.js';
@@ -108,6 +109,16 @@ async function imageSizes(read: ManifestReader, plan: Plan, index: string, early
   }
 }
 
+/** Which of the references hold `digest` now (after a failed push, for the error message). */
+async function landedTags(read: ManifestReader, references: readonly ImageReference[], digest: string | undefined): Promise<Set<string>> {
+  const landed = new Set<string>();
+  for (const reference of references) {
+    const raw = await read(reference).catch(() => undefined);
+    if (raw !== undefined && digest && summarizeManifest(raw).digest === digest) landed.add(reference.full);
+  }
+  return landed;
+}
+
 function byDigest(reference: ImageReference, digest: string): ImageReference {
   return { ...reference, tag: digest, full: `${reference.registry}/${reference.repository}@${digest}` };
 }
@@ -191,13 +202,17 @@ async function run(): Promise<void> {
       // A multi-platform image can only be loaded (and so gated as one image) into the containerd image store.
       throw new PhaseError('builder', new ActionError('test and scan of a multi-platform image need it loaded into the engine, which takes the containerd image store; this runner\'s engine has none: enable "features": {"containerd-snapshotter": true} in daemon.json, or gate one platform'));
     }
-    const planned = cacheForBuilder(runPlan.buildArgs, builder.driver, builder.containerdStore);
+    const route = buildArgsForBuilder(runPlan, builder);
+    if (route.pushFromEngine) core.info('The docker driver on the containerd image store: buildx loads the image into the engine, which then pushes it once (buildx --push pushes it twice before buildx 0.22)');
+    const planned = cacheForBuilder(route.args, builder.driver, builder.containerdStore);
     if (planned.warning) core.warning(planned.warning);
     const split = runPlan.split;
     // push-by-digest: buildx pushes by digest itself where it can; the docker driver writes an OCI layout we push.
     const output = split && runPlan.push.push ? splitOutputArgs(builder.driver, split.repositories, split.layoutDir) : [];
     const args = completeBuildArgs(planned.args, builder.name, output);
     const local = runPlan.cache.local;
+    // The time limit covers the build and any push after it.
+    const deadline = inputs.timeoutMs === undefined ? undefined : Date.now() + inputs.timeoutMs;
     const build = await phases.run('build', async () => {
       core.info(`Cache: ${runPlan.cache.reason}`);
       if (local) await restoreLocalCache(local, process.env, core.info);
@@ -217,12 +232,7 @@ async function run(): Promise<void> {
       // A push that failed part-way: say exactly which tags now hold the new image.
       const failure = error instanceof PhaseError ? error.cause : undefined;
       if (!(failure instanceof BuildFailure) || !runPlan.push.push || !isPushFailure(failure.output)) throw error;
-      const digest = exportedDigest(failure.output);
-      const landed = new Set<string>();
-      for (const reference of runPlan.references) {
-        const raw = await read(reference).catch(() => undefined);
-        if (raw !== undefined && digest && summarizeManifest(raw).digest === digest) landed.add(reference.full);
-      }
+      const landed = await landedTags(read, runPlan.references, exportedDigest(failure.output));
       throw new PhaseError('build', new ActionError(`${failure.message}\n${partialPushReport(runPlan.tags, landed)}`));
     });
     report = {
@@ -245,6 +255,10 @@ async function run(): Promise<void> {
       return;
     }
 
+    const enginePush = { retry, log: core.info, landedTags: () => landedTags(read, runPlan.references, build.digest || build.imageId) };
+    // The build's time limit covers this push; a gate's push comes after tests of any length and has none.
+    if (route.pushFromEngine) await phases.run('push', () => pushFromEngine(docker, runPlan.tags, { ...enginePush, ...(deadline === undefined ? {} : { deadline, timeoutMs: inputs.timeoutMs }) }));
+
     const gate = runPlan.gate;
     if (gate) {
       const image = runPlan.tags[0] ?? gate.localName;
@@ -259,7 +273,7 @@ async function run(): Promise<void> {
       });
       report = { ...report, gate: result };
       if (runPlan.push.push) {
-        await phases.run('push', () => Promise.all(runPlan.tags.map((tag) => withRetries(`docker push ${tag}`, retry, () => pushGated(docker, [tag]), { log: core.info }))));
+        await phases.run('push', () => pushFromEngine(docker, runPlan.tags, enginePush));
       }
     }
 

@@ -40,6 +40,8 @@ export interface Plan {
   readonly files: BuildFiles;
   /** `docker buildx build` argv (without `--builder`, which is only known once the builder phase ran). */
   readonly buildArgs: readonly string[];
+  /** The same build loaded into the engine instead of pushed by buildx, for the engine to push (see buildArgsForBuilder). */
+  readonly engineBuildArgs?: readonly string[];
   readonly workDir: string;
   /** Why the checked-out code is not trusted (pull_request_target/workflow_run), when it is not. */
   readonly untrustedCode?: string;
@@ -145,6 +147,7 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     buildArgs: platform
       ? buildxBuildArgs({ ...withCache, tags: [] }, { push: false, load: false }, files)
       : buildxBuildArgs(withCache, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files),
+    ...(push.push && !gate && !platform && inputs.outputs.length === 0 ? { engineBuildArgs: buildxBuildArgs(withCache, { push: false, load: true }, files) } : {}),
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),
     ...(gate ? { gate } : {}),
@@ -154,4 +157,16 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     ...(platform ? { split: { platform: platform.name, layoutDir: path.join(host.workDir, 'oci-layout'), repositories: repositories(inputs.tags) } } : {}),
     ...(inputs.mergeDigests ? { merge: inputs.mergeDigests, emulate: [] } : {}),
   };
+}
+
+/**
+ * The argv for the builder this run got, and whether the engine pushes afterwards. With the
+ * docker driver on the containerd image store, buildx before 0.22 pushes an image twice
+ * (BuildKit pushes it, then buildx has the engine push it again and asks the registry for
+ * its digest). Loading it into the engine and pushing from there once puts the same index
+ * in the registry, for less time and fewer registry requests.
+ */
+export function buildArgsForBuilder(plan: Pick<Plan, 'buildArgs' | 'engineBuildArgs'>, builder: { readonly driver: string; readonly containerdStore: boolean }): { args: readonly string[]; pushFromEngine: boolean } {
+  if (plan.engineBuildArgs && builder.driver === 'docker' && builder.containerdStore) return { args: plan.engineBuildArgs, pushFromEngine: true };
+  return { args: plan.buildArgs, pushFromEngine: false };
 }

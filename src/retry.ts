@@ -42,6 +42,12 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: numbe
 
 export interface RetryHooks {
   readonly log: (line: string) => void;
+  /**
+   * Whether a failure got further than the previous one (another request failed): then its
+   * count starts again, as if each request had its own retries, up to four times the
+   * attempts in all.
+   */
+  readonly progressed?: (failure: string, previous: string) => boolean;
   readonly sleep?: (milliseconds: number) => Promise<void>;
   readonly random?: () => number;
 }
@@ -65,14 +71,19 @@ export async function withRetries<T>(
   const sleep = hooks.sleep ?? ((milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)));
   const random = hooks.random ?? Math.random;
   const attempts = policy.retries + 1;
+  let failures = 0;
+  let previous: string | undefined;
   for (let number = 1; ; number++) {
     try {
       return await attempt(number);
     } catch (error) {
       const text = describeFailure(error);
-      if (number >= attempts || classifyFailure(text) === 'permanent') throw error;
-      const delay = Math.max(backoffDelay(number, policy, random()), Math.min(retryAfterMs(text) ?? 0, 5 * 60_000));
-      hooks.log(`Retrying ${what} (attempt ${number + 1} of ${attempts}) in ${formatDelay(delay)}: ${text.split('\n').filter(Boolean).slice(-1)[0] ?? text}`);
+      const progressed = previous !== undefined && number < attempts * 4 && hooks.progressed?.(text, previous) === true;
+      failures = progressed ? 1 : failures + 1;
+      previous = text;
+      if (failures >= attempts || classifyFailure(text) === 'permanent') throw error;
+      const delay = Math.max(backoffDelay(failures, policy, random()), Math.min(retryAfterMs(text) ?? 0, 5 * 60_000));
+      hooks.log(`Retrying ${what} (attempt ${failures + 1} of ${attempts}) in ${formatDelay(delay)}: ${text.split('\n').filter(Boolean).slice(-1)[0] ?? text}`);
       await sleep(delay);
     }
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import type { InputName } from '../src/inputs.js';
-import { makePlan, type Host } from '../src/plan.js';
+import { buildArgsForBuilder, makePlan, type Host } from '../src/plan.js';
 import { decidePush } from '../src/push-decision.js';
 import { EVENTS, fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
@@ -133,5 +133,40 @@ describe('makePlan: the whole plan', () => {
   it('propagates input errors unchanged (they come from parseInputs, not the plan)', () => {
     const overrides: Partial<Record<InputName, string>> = { tags: 'ghcr.io/Acme/app' };
     expectInputError(() => makePlan(inputsFrom(overrides), fixtureContext('push'), HOST), 'tags');
+  });
+});
+
+describe('buildArgsForBuilder: who pushes', () => {
+  const plan = makePlan(inputsFrom({ tags: TAGS, 'registry-auth': REGISTRY_AUTH }), fixtureContext('push'), HOST);
+
+  it('plans the same build loaded instead of pushed, differing only in --load for --push', () => {
+    expect(plan.engineBuildArgs).toBeDefined();
+    const engine = [...(plan.engineBuildArgs ?? [])];
+    expect(engine).toContain('--load');
+    expect(engine).not.toContain('--push');
+    expect(engine.filter((arg) => arg !== '--load')).toEqual(plan.buildArgs.filter((arg) => arg !== '--push'));
+  });
+
+  it('lets the engine push for the docker driver on the containerd image store only', () => {
+    expect(buildArgsForBuilder(plan, { driver: 'docker', containerdStore: true })).toEqual({ args: plan.engineBuildArgs, pushFromEngine: true });
+    for (const builder of [
+      { driver: 'docker', containerdStore: false },
+      { driver: 'docker-container', containerdStore: true },
+      { driver: 'docker-container', containerdStore: false },
+    ]) {
+      expect(buildArgsForBuilder(plan, builder), JSON.stringify(builder)).toEqual({ args: plan.buildArgs, pushFromEngine: false });
+    }
+  });
+
+  it.each([
+    ['a pull request (nothing pushed)', inputsFrom({ tags: TAGS }), 'pull_request'],
+    ['push: false', inputsFrom({ tags: TAGS, push: 'false' }), 'push'],
+    ['a gate (pushed from the engine already)', inputsFrom({ tags: TAGS, test: 'true' }), 'push'],
+    ['the user\'s own outputs', inputsFrom({ tags: TAGS, outputs: 'type=image,push=true' }), 'push'],
+    ['push-by-digest', inputsFrom({ images: 'ghcr.io/acme/app', 'push-by-digest': 'true', platforms: 'linux/amd64' }), 'push'],
+  ] as const)('keeps buildx\'s own output for %s', (_name, inputs, event) => {
+    const made = makePlan(inputs, fixtureContext(event), HOST);
+    expect(made.engineBuildArgs).toBeUndefined();
+    expect(buildArgsForBuilder(made, { driver: 'docker', containerdStore: true })).toEqual({ args: made.buildArgs, pushFromEngine: false });
   });
 });

@@ -105,6 +105,37 @@ describe('withRetries', () => {
     expect(calls).toBe(3);
   });
 
+  it('starts the count again when a failure got further (progressed), up to four times the attempts', async () => {
+    const log: string[] = [];
+    let calls = 0;
+    // Every attempt fails on another request: each counts as progress over the one before.
+    const failing = withRetries('docker push', { ...POLICY, retries: 1 }, async () => {
+      calls += 1;
+      throw new Error(`503 on request ${calls}`);
+    }, { ...noSleep, log: (line) => log.push(line), progressed: (failure, previous) => failure !== previous });
+    await expect(failing).rejects.toThrow('503 on request 8');
+    expect(calls).toBe(8); // 2 attempts × 4
+    expect(log[0]).toBe('Retrying docker push (attempt 2 of 2) in 1 s: 503 on request 1');
+    expect(log.slice(1).every((line) => line.startsWith('Retrying docker push (attempt 2 of 2) in 1 s: 503 on request '))).toBe(true);
+  });
+
+  it('counts a failure that is no further as usual, and progress resets the backoff too', async () => {
+    const log: string[] = [];
+    const failures = ['503 on A', '503 on A', '503 on B', '503 on B', '503 on B'];
+    let calls = 0;
+    const failing = withRetries('docker push', { ...POLICY, retries: 2 }, async () => {
+      throw new Error(failures[calls++] ?? 'unexpected');
+    }, { ...noSleep, log: (line) => log.push(line), progressed: (failure, previous) => failure !== previous });
+    await expect(failing).rejects.toThrow('503 on B');
+    expect(calls).toBe(5);
+    expect(log).toEqual([
+      'Retrying docker push (attempt 2 of 3) in 1 s: 503 on A',
+      'Retrying docker push (attempt 3 of 3) in 2 s: 503 on A',
+      'Retrying docker push (attempt 2 of 3) in 1 s: 503 on B',
+      'Retrying docker push (attempt 3 of 3) in 2 s: 503 on B',
+    ]);
+  });
+
   it('waits at least what Retry-After asks', async () => {
     const waits: number[] = [];
     let calls = 0;

@@ -396,7 +396,7 @@ describe('the job summary of a push, in a browser', () => {
     expect(body).toContain('✅ build-push: pushed');
     expect(body).toContain(`Pull docker pull ${engine.registry}/${name}@${result.outputs.digest}`);
     expect(body).toMatch(/Attestations 2 attestation manifests \(unknown\/unknown\)/);
-    expect(body).toMatch(/Duration [0-9.]+ m?s: inputs [0-9.]+ m?s · context [0-9.]+ m?s · plan .* build [0-9.]+ m?s · verify [0-9.]+ m?s/);
+    expect(body).toMatch(/Duration [0-9.]+ m?s: inputs [0-9.]+ m?s · context [0-9.]+ m?s · plan .* build [0-9.]+ m?s · push [0-9.]+ m?s · verify [0-9.]+ m?s/);
     expectOnlySafeElements(rendered.dom);
   });
 

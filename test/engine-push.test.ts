@@ -1,0 +1,94 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Docker } from '../src/buildx/exec.js';
+import { failedRequest, pushFromEngine } from '../src/engine-push.js';
+
+// A stand-in `docker` (a real process) that records each call and answers as the script says:
+// pushFromEngine's retry, timeout and failure report, without a registry.
+describe('pushFromEngine', () => {
+  let dir: string;
+  let calls: string;
+  const retry = { retries: 2, delayMs: 1, maxDelayMs: 5 };
+  const tags = ['127.0.0.1:5000/app:1.0.0', '127.0.0.1:5000/app:latest'];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'engine-push-'));
+    calls = path.join(dir, 'calls');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function docker(body: string): Promise<Docker> {
+    const file = path.join(dir, 'docker');
+    await writeFile(file, `#!/bin/sh\necho "$@" >> ${calls}\nn=$(wc -l < ${calls})\n${body}\n`);
+    await chmod(file, 0o755);
+    return new Docker(dir, file, path.join(dir, 'no-buildx'));
+  }
+  const recorded = async (): Promise<string[]> => (await readFile(calls, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+
+  it('pushes each tag in order, one after another', async () => {
+    const log: string[] = [];
+    await pushFromEngine(await docker('exit 0'), tags, { retry, log: (line) => log.push(line), landedTags: async () => new Set() });
+    expect(await recorded()).toEqual(tags.map((tag) => `push ${tag}`));
+    expect(log).toEqual([]);
+  });
+
+  it('retries a transient registry error and goes on', async () => {
+    const log: string[] = [];
+    // The first call fails with a 503, every later one succeeds.
+    const engine = await docker('[ "$n" = 1 ] && { echo "received unexpected HTTP status: 503 Service Unavailable" >&2; exit 1; }; exit 0');
+    await pushFromEngine(engine, tags, { retry, log: (line) => log.push(line), landedTags: async () => new Set() });
+    expect(await recorded()).toEqual([`push ${tags[0]}`, `push ${tags[0]}`, `push ${tags[1]}`]);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatch(/^Retrying docker push 127\.0\.0\.1:5000\/app:1\.0\.0 \(attempt 2 of 3\) in \d+ ms: .*503/);
+  });
+
+  it('gives a retry that failed on another request (it got further) its own count', async () => {
+    const log: string[] = [];
+    // Three failures on three different blobs, then success: more than retries: 1 allows in a row.
+    const engine = await docker('[ "$n" -le 3 ] && { echo "unexpected status from HEAD request to http://127.0.0.1:5000/v2/app/blobs/sha256:$n: 503 Service Unavailable" >&2; exit 1; }; exit 0');
+    await pushFromEngine(engine, tags.slice(0, 1), { retry: { ...retry, retries: 1 }, log: (line) => log.push(line), landedTags: async () => new Set() });
+    expect(await recorded()).toHaveLength(4);
+    expect(log.map((line) => /\(attempt \d of \d\)/.exec(line)?.[0])).toEqual(['(attempt 2 of 2)', '(attempt 2 of 2)', '(attempt 2 of 2)']);
+  });
+
+  it('does not retry a refusal, and says which tags hold the new image', async () => {
+    const log: string[] = [];
+    const engine = await docker('[ "$n" = 2 ] && { echo "unauthorized: authentication required" >&2; exit 1; }; exit 0');
+    const failure = pushFromEngine(engine, tags, { retry, log: (line) => log.push(line), landedTags: async () => new Set([tags[0] ?? '']) });
+    await expect(failure).rejects.toThrow(`docker push ${tags[1]} failed: unauthorized: authentication required\ntags updated: ${tags[0]}; tags NOT updated: ${tags[1]}`);
+    expect(await recorded()).toHaveLength(2);
+    expect(log).toEqual([]);
+  });
+
+  it('stops docker push at the deadline, without retrying, and reports the tags pushed before it without asking the registry', async () => {
+    const started = Date.now();
+    // The first tag is pushed; the second hangs like a stalled registry.
+    const engine = await docker('[ "$n" = 1 ] && exit 0; exec sleep 10');
+    let asked = false;
+    const landedTags = async (): Promise<Set<string>> => {
+      asked = true;
+      return new Set();
+    };
+    const failure = pushFromEngine(engine, tags, { retry, log: () => undefined, deadline: Date.now() + 500, timeoutMs: 500, landedTags });
+    await expect(failure).rejects.toThrow(`the push did not finish within the timeout of 500 ms; docker push was cancelled\ntags updated: ${tags[0]}; tags NOT updated: ${tags[1]}`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await recorded()).toEqual(tags.map((tag) => `push ${tag}`));
+    expect(asked).toBe(false);
+  });
+});
+
+describe('failedRequest', () => {
+  it('names the request docker push reports as failed', () => {
+    expect(failedRequest('docker push r/app:1 failed: unexpected status from HEAD request to http://127.0.0.1:5000/v2/app/blobs/sha256:1a71: 503 Service Unavailable')).toBe(
+      'HEAD http://127.0.0.1:5000/v2/app/blobs/sha256:1a71',
+    );
+    expect(failedRequest('failed commit on ref "manifest-sha256:f038": unexpected status from PUT request to http://127.0.0.1:5000/v2/app/manifests/1.0.0: 503 Service Unavailable')).toBe(
+      'PUT http://127.0.0.1:5000/v2/app/manifests/1.0.0 (manifest-sha256:f038)',
+    );
+    expect(failedRequest('dial tcp 127.0.0.1:5000: connect: connection refused')).toBeUndefined();
+  });
+});
