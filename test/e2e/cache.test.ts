@@ -77,7 +77,7 @@ describe('cache: registry', () => {
     // The proof: the RUN step's layer is byte for byte the first build's (a RUN that ran again
     // would write files with new times, so a new layer); the COPY layer is new.
     for (const platform of ['amd64', 'arm64']) {
-      const [before, after] = await Promise.all(['1', '2'].map((tag) => platformLayers(tag, platform)));
+      const [before = [], after = []] = await Promise.all(['1', '2'].map((tag) => platformLayers(tag, platform)));
       expect(after[1], `linux/${platform} RUN layer`).toBe(before[1]);
       expect(after[2], `linux/${platform} COPY layer`).not.toBe(before[2]);
     }
