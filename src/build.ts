@@ -5,7 +5,7 @@ import type { Docker } from './buildx/exec.js';
 import { ActionError } from './errors.js';
 import { emitDockerfileAnnotations } from './annotations.js';
 import type { Inputs } from './inputs.js';
-import { formatDelay, withRetries, type RetryPolicy } from './retry.js';
+import { formatDelay, sleepUnless, withRetries, type RetryPolicy } from './retry.js';
 import { GHCR, GHCR_FORBIDDEN_HINT } from './registries/ghcr.js';
 
 export interface BuildResult {
@@ -60,12 +60,16 @@ export function isPushFailure(output: string): boolean {
 }
 
 export interface BuildOptions {
+  /** Whether buildx itself pushes (then a failed push is retried by building again). */
+  readonly pushes: boolean;
   readonly pushRegistries: readonly string[];
   readonly retry: RetryPolicy;
   readonly timeoutMs?: number;
   readonly log: (line: string) => void;
   /** Seconds since the epoch for SOURCE_DATE_EPOCH (reproducible builds). */
   readonly sourceDateEpoch?: number;
+  /** Aborted when the runner stops the step: no build may start again after it. */
+  readonly stop?: AbortSignal;
 }
 
 /**
@@ -76,6 +80,7 @@ export interface BuildOptions {
 export async function runBuild(docker: Docker, args: readonly string[], files: BuildFiles, options: BuildOptions): Promise<BuildResult> {
   const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
   const once = async (): Promise<BuildResult> => {
+    if (options.stop?.aborted) throw new ActionError('the step was stopped; the build was stopped with it');
     const remaining = deadline === undefined ? undefined : deadline - Date.now();
     if (remaining !== undefined && remaining <= 0) throw new ActionError(`the build did not finish within the timeout of ${formatDelay(options.timeoutMs ?? 0)}`);
     const signal = remaining === undefined ? undefined : AbortSignal.timeout(remaining);
@@ -99,10 +104,10 @@ export async function runBuild(docker: Docker, args: readonly string[], files: B
     }
     return { digest, imageId, metadata, output: result.stderr || result.stdout };
   };
-  return withRetries('the push', options.retry, once, { log: options.log }, (error) =>
+  return withRetries('the push', options.retry, once, { log: options.log, sleep: sleepUnless(options.stop) }, (error) =>
     // Only push failures are worth a second build; a failing RUN step is not.
     // Judged on buildx's error lines only: RUN steps print all sorts of words ("500 kB").
-    error instanceof BuildFailure && isPushFailure(buildFailureDetail(error.output)) ? buildFailureDetail(error.output) : 'permanent',
+    options.pushes && !options.stop?.aborted && error instanceof BuildFailure && isPushFailure(buildFailureDetail(error.output)) ? buildFailureDetail(error.output) : 'permanent',
   );
 }
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { BuildFailure, checkBuildContext, exportedDigest, exportedImageManifests, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
-import { inspectEngine, selectBuilder } from './buildx/builder.js';
+import { inspectEngine, pushesTwiceWithDockerDriver, readBuildxVersion, selectBuilder } from './buildx/builder.js';
 import { childEnvironment, Docker, findBuildxPlugin, settleChildren, stopChildren } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
@@ -163,6 +163,8 @@ async function run(): Promise<void> {
     const engineProbe = inspectEngine(docker, docker.configDir, process.env);
     engineProbe.catch(() => undefined);
     const emulators = readBinfmtEntries();
+    // Only asked when the engine might push instead of buildx (see buildArgsForBuilder).
+    const buildx: Promise<Awaited<ReturnType<typeof readBuildxVersion>>> = runPlan.engineBuildArgs ? readBuildxVersion(docker).catch(() => ({ text: '' })) : Promise.resolve({ text: '' });
     const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry, health));
     const read = manifestReader(docker, credentials);
     if (runPlan.merge !== undefined) {
@@ -202,8 +204,11 @@ async function run(): Promise<void> {
       // A multi-platform image can only be loaded (and so gated as one image) into the containerd image store.
       throw new PhaseError('builder', new ActionError('test and scan of a multi-platform image need it loaded into the engine, which takes the containerd image store; this runner\'s engine has none: enable "features": {"containerd-snapshotter": true} in daemon.json, or gate one platform'));
     }
-    const route = buildArgsForBuilder(runPlan, builder);
-    if (route.pushFromEngine) core.info('The docker driver on the containerd image store: buildx loads the image into the engine, which then pushes it once (buildx --push pushes it twice before buildx 0.22)');
+    const { text: buildxVersion, version } = await buildx;
+    const route = buildArgsForBuilder(runPlan, builder, pushesTwiceWithDockerDriver(version));
+    if (route.pushFromEngine) {
+      core.info(`${buildxVersion} pushes twice with the docker driver on the containerd image store (fixed in buildx 0.22): it loads the image into the engine instead, which pushes it once`);
+    }
     const planned = cacheForBuilder(route.args, builder.driver, builder.containerdStore);
     if (planned.warning) core.warning(planned.warning);
     const split = runPlan.split;
@@ -217,6 +222,8 @@ async function run(): Promise<void> {
       core.info(`Cache: ${runPlan.cache.reason}`);
       if (local) await restoreLocalCache(local, process.env, core.info);
       const building = runBuild(docker, args, runPlan.files, {
+        pushes: runPlan.push.push && !route.pushFromEngine,
+        stop: stop.signal,
         pushRegistries,
         retry,
         log: core.info,
@@ -231,7 +238,7 @@ async function run(): Promise<void> {
     }).catch(async (error: unknown) => {
       // A push that failed part-way: say exactly which tags now hold the new image.
       const failure = error instanceof PhaseError ? error.cause : undefined;
-      if (!(failure instanceof BuildFailure) || !runPlan.push.push || !isPushFailure(failure.output)) throw error;
+      if (!(failure instanceof BuildFailure) || !runPlan.push.push || route.pushFromEngine || !isPushFailure(failure.output)) throw error;
       const landed = await landedTags(read, runPlan.references, exportedDigest(failure.output));
       throw new PhaseError('build', new ActionError(`${failure.message}\n${partialPushReport(runPlan.tags, landed)}`));
     });
@@ -255,7 +262,7 @@ async function run(): Promise<void> {
       return;
     }
 
-    const enginePush = { retry, log: core.info, landedTags: () => landedTags(read, runPlan.references, build.digest || build.imageId) };
+    const enginePush = { retry, log: core.info, stop: stop.signal, landedTags: () => landedTags(read, runPlan.references, build.digest || build.imageId) };
     // The build's time limit covers this push; a gate's push comes after tests of any length and has none.
     if (route.pushFromEngine) await phases.run('push', () => pushFromEngine(docker, runPlan.tags, { ...enginePush, ...(deadline === undefined ? {} : { deadline, timeoutMs: inputs.timeoutMs }) }));
 
@@ -335,10 +342,13 @@ async function cleanUpAfterMain(limitMs?: number): Promise<void> {
 // here: the post step runs only if the job failed or was cancelled, and a step stopped
 // under continue-on-error leaves the job successful.
 let stopping = false;
+/** Aborted with the step: builds and pushes waiting to retry must not start again. */
+const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    stop.abort();
     core.error(`build-push was stopped (${signal}); stopping docker and cleaning up`);
     void (async () => {
       await stopChildren('SIGINT', 4_000);

@@ -160,13 +160,16 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
 }
 
 /**
- * The argv for the builder this run got, and whether the engine pushes afterwards. With the
- * docker driver on the containerd image store, buildx before 0.22 pushes an image twice
- * (BuildKit pushes it, then buildx has the engine push it again and asks the registry for
- * its digest). Loading it into the engine and pushing from there once puts the same index
- * in the registry, for less time and fewer registry requests.
+ * The argv for the builder this run got, and whether the engine pushes afterwards: with the
+ * docker driver on the containerd image store when buildx would push twice there (see
+ * pushesTwiceWithDockerDriver). Loading the image into the engine and pushing from there
+ * once puts the same index in the registry, for less time and fewer registry requests.
  */
-export function buildArgsForBuilder(plan: Pick<Plan, 'buildArgs' | 'engineBuildArgs'>, builder: { readonly driver: string; readonly containerdStore: boolean }): { args: readonly string[]; pushFromEngine: boolean } {
-  if (plan.engineBuildArgs && builder.driver === 'docker' && builder.containerdStore) return { args: plan.engineBuildArgs, pushFromEngine: true };
+export function buildArgsForBuilder(
+  plan: Pick<Plan, 'buildArgs' | 'engineBuildArgs'>,
+  builder: { readonly driver: string; readonly containerdStore: boolean },
+  buildxPushesTwice: boolean,
+): { args: readonly string[]; pushFromEngine: boolean } {
+  if (plan.engineBuildArgs && builder.driver === 'docker' && builder.containerdStore && buildxPushesTwice) return { args: plan.engineBuildArgs, pushFromEngine: true };
   return { args: plan.buildArgs, pushFromEngine: false };
 }

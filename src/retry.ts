@@ -43,11 +43,11 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: numbe
 export interface RetryHooks {
   readonly log: (line: string) => void;
   /**
-   * Whether a failure got further than the previous one (another request failed): then its
-   * count starts again, as if each request had its own retries, up to four times the
-   * attempts in all.
+   * What a failure failed on (one registry request, say): each gets its own count of
+   * attempts, as BuildKit gives each request its own tries, with four times the attempts
+   * at most in all. Failures it names nothing for share one count.
    */
-  readonly progressed?: (failure: string, previous: string) => boolean;
+  readonly failedOn?: (failure: string) => string | undefined;
   readonly sleep?: (milliseconds: number) => Promise<void>;
   readonly random?: () => number;
 }
@@ -71,22 +71,37 @@ export async function withRetries<T>(
   const sleep = hooks.sleep ?? ((milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)));
   const random = hooks.random ?? Math.random;
   const attempts = policy.retries + 1;
-  let failures = 0;
-  let previous: string | undefined;
+  const limit = hooks.failedOn ? attempts * 4 : attempts;
+  const counts = new Map<string, number>();
   for (let number = 1; ; number++) {
     try {
       return await attempt(number);
     } catch (error) {
       const text = describeFailure(error);
-      const progressed = previous !== undefined && number < attempts * 4 && hooks.progressed?.(text, previous) === true;
-      failures = progressed ? 1 : failures + 1;
-      previous = text;
-      if (failures >= attempts || classifyFailure(text) === 'permanent') throw error;
+      const key = hooks.failedOn?.(text) ?? '';
+      const failures = (counts.get(key) ?? 0) + 1;
+      counts.set(key, failures);
+      if (failures >= attempts || number >= limit || classifyFailure(text) === 'permanent') throw error;
       const delay = Math.max(backoffDelay(failures, policy, random()), Math.min(retryAfterMs(text) ?? 0, 5 * 60_000));
       hooks.log(`Retrying ${what} (attempt ${failures + 1} of ${attempts}) in ${formatDelay(delay)}: ${text.split('\n').filter(Boolean).slice(-1)[0] ?? text}`);
       await sleep(delay);
     }
   }
+}
+
+/** A sleep for withRetries that ends early when `signal` aborts (a time limit, a stopped step). */
+export function sleepUnless(signal: AbortSignal | undefined): (milliseconds: number) => Promise<void> {
+  return (milliseconds) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, milliseconds);
+      signal?.addEventListener('abort', done, { once: true });
+    });
 }
 
 /** `500ms`, `2s`, `1m`, `1h` or plain seconds → milliseconds; undefined when malformed. */

@@ -17,7 +17,7 @@ export function describePlan(plan: Plan): string {
       registries: plan.registries,
       ...(plan.untrustedCode ? { untrustedCode: plan.untrustedCode } : {}),
       buildx: ['docker', ...plan.buildArgs],
-      ...(plan.engineBuildArgs ? { dockerDriverOnContainerdStore: 'buildx --load instead of --push, then docker push of each tag (one push; see README)' } : {}),
+      ...(plan.engineBuildArgs ? { dockerDriverOnContainerdStore: 'with buildx before 0.22: --load instead of --push, then docker push of each tag (one push instead of two; see README)' } : {}),
     },
     null,
     2,

@@ -46,13 +46,43 @@ describe('pushFromEngine', () => {
     expect(log[0]).toMatch(/^Retrying docker push 127\.0\.0\.1:5000\/app:1\.0\.0 \(attempt 2 of 3\) in \d+ ms: .*503/);
   });
 
-  it('gives a retry that failed on another request (it got further) its own count', async () => {
+  it('gives each failing request its own count (a retry resumes where the last stopped)', async () => {
     const log: string[] = [];
     // Three failures on three different blobs, then success: more than retries: 1 allows in a row.
     const engine = await docker('[ "$n" -le 3 ] && { echo "unexpected status from HEAD request to http://127.0.0.1:5000/v2/app/blobs/sha256:$n: 503 Service Unavailable" >&2; exit 1; }; exit 0');
     await pushFromEngine(engine, tags.slice(0, 1), { retry: { ...retry, retries: 1 }, log: (line) => log.push(line), landedTags: async () => new Set() });
     expect(await recorded()).toHaveLength(4);
     expect(log.map((line) => /\(attempt \d of \d\)/.exec(line)?.[0])).toEqual(['(attempt 2 of 2)', '(attempt 2 of 2)', '(attempt 2 of 2)']);
+  });
+
+  it('starts no push, and no retry, once the step is stopped, and reports without asking the registry', async () => {
+    const stop = new AbortController();
+    // The first push fails with a 503; the step is stopped during the wait before the retry.
+    const engine = await docker('echo "unexpected status from HEAD request to http://r/v2/app/blobs/sha256:1: 503 Service Unavailable" >&2; exit 1');
+    let asked = false;
+    const started = Date.now();
+    const failure = pushFromEngine(engine, tags, {
+      retry: { retries: 3, delayMs: 5_000, maxDelayMs: 5_000 },
+      log: () => stop.abort(),
+      stop: stop.signal,
+      landedTags: async () => {
+        asked = true;
+        return new Set();
+      },
+    });
+    await expect(failure).rejects.toThrow(`the step was stopped; docker push was stopped with it\ntags updated: none; tags NOT updated: ${tags.join(', ')}`);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await recorded()).toEqual([`push ${tags[0]}`]);
+    expect(asked).toBe(false);
+  });
+
+  it('ends a retry wait at the deadline instead of overrunning it', async () => {
+    const engine = await docker('echo "unexpected status from HEAD request to http://r/v2/app/blobs/sha256:1: 503 Service Unavailable" >&2; exit 1');
+    const started = Date.now();
+    const failure = pushFromEngine(engine, tags, { retry: { retries: 3, delayMs: 20_000, maxDelayMs: 20_000 }, log: () => undefined, deadline: Date.now() + 400, timeoutMs: 400, landedTags: async () => new Set() });
+    await expect(failure).rejects.toThrow('the push did not finish within the timeout of 400 ms; docker push was cancelled');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(await recorded()).toEqual([`push ${tags[0]}`]);
   });
 
   it('does not retry a refusal, and says which tags hold the new image', async () => {
@@ -87,8 +117,18 @@ describe('failedRequest', () => {
       'HEAD http://127.0.0.1:5000/v2/app/blobs/sha256:1a71',
     );
     expect(failedRequest('failed commit on ref "manifest-sha256:f038": unexpected status from PUT request to http://127.0.0.1:5000/v2/app/manifests/1.0.0: 503 Service Unavailable')).toBe(
-      'PUT http://127.0.0.1:5000/v2/app/manifests/1.0.0 (manifest-sha256:f038)',
+      'PUT http://127.0.0.1:5000/v2/app/manifests/1.0.0 manifest-sha256:f038',
     );
     expect(failedRequest('dial tcp 127.0.0.1:5000: connect: connection refused')).toBeUndefined();
+  });
+
+  it('names an upload the same whatever its session, by the blob it writes', () => {
+    const upload = (session: string): string | undefined =>
+      failedRequest(`unexpected status from PUT request to http://127.0.0.1:5000/v2/app/blobs/uploads/${session}?_state=abc%3D&digest=sha256%3A1a71: 503 Service Unavailable`);
+    expect(upload('2b6c-11ef')).toBe('PUT http://127.0.0.1:5000/v2/app/blobs/uploads/ sha256:1a71');
+    expect(upload('9f00-22aa')).toBe(upload('2b6c-11ef'));
+    expect(failedRequest('unexpected status from PATCH request to http://r/v2/app/blobs/uploads/u1?_state=x: 503')).toBe(
+      failedRequest('unexpected status from PATCH request to http://r/v2/app/blobs/uploads/u2?_state=y: 503'),
+    );
   });
 });

@@ -147,14 +147,16 @@ describe('buildArgsForBuilder: who pushes', () => {
     expect(engine.filter((arg) => arg !== '--load')).toEqual(plan.buildArgs.filter((arg) => arg !== '--push'));
   });
 
-  it('lets the engine push for the docker driver on the containerd image store only', () => {
-    expect(buildArgsForBuilder(plan, { driver: 'docker', containerdStore: true })).toEqual({ args: plan.engineBuildArgs, pushFromEngine: true });
+  it('lets the engine push for the docker driver on the containerd image store, when buildx would push twice, only', () => {
+    expect(buildArgsForBuilder(plan, { driver: 'docker', containerdStore: true }, true)).toEqual({ args: plan.engineBuildArgs, pushFromEngine: true });
+    // buildx 0.22 and later push once by themselves.
+    expect(buildArgsForBuilder(plan, { driver: 'docker', containerdStore: true }, false)).toEqual({ args: plan.buildArgs, pushFromEngine: false });
     for (const builder of [
       { driver: 'docker', containerdStore: false },
       { driver: 'docker-container', containerdStore: true },
       { driver: 'docker-container', containerdStore: false },
     ]) {
-      expect(buildArgsForBuilder(plan, builder), JSON.stringify(builder)).toEqual({ args: plan.buildArgs, pushFromEngine: false });
+      expect(buildArgsForBuilder(plan, builder, true), JSON.stringify(builder)).toEqual({ args: plan.buildArgs, pushFromEngine: false });
     }
   });
 
@@ -167,6 +169,6 @@ describe('buildArgsForBuilder: who pushes', () => {
   ] as const)('keeps buildx\'s own output for %s', (_name, inputs, event) => {
     const made = makePlan(inputs, fixtureContext(event), HOST);
     expect(made.engineBuildArgs).toBeUndefined();
-    expect(buildArgsForBuilder(made, { driver: 'docker', containerdStore: true })).toEqual({ args: made.buildArgs, pushFromEngine: false });
+    expect(buildArgsForBuilder(made, { driver: 'docker', containerdStore: true }, true)).toEqual({ args: made.buildArgs, pushFromEngine: false });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, classifyFailure, parseDuration, retryAfterMs, withRetries, type RetryPolicy } from '../src/retry.js';
+import { backoffDelay, classifyFailure, parseDuration, retryAfterMs, sleepUnless, withRetries, type RetryPolicy } from '../src/retry.js';
 
 const POLICY: RetryPolicy = { retries: 3, delayMs: 1000, maxDelayMs: 60_000 };
 
@@ -105,35 +105,55 @@ describe('withRetries', () => {
     expect(calls).toBe(3);
   });
 
-  it('starts the count again when a failure got further (progressed), up to four times the attempts', async () => {
+  it('counts each thing failedOn names apart, as BuildKit counts each request', async () => {
     const log: string[] = [];
-    let calls = 0;
-    // Every attempt fails on another request: each counts as progress over the one before.
-    const failing = withRetries('docker push', { ...POLICY, retries: 1 }, async () => {
-      calls += 1;
-      throw new Error(`503 on request ${calls}`);
-    }, { ...noSleep, log: (line) => log.push(line), progressed: (failure, previous) => failure !== previous });
-    await expect(failing).rejects.toThrow('503 on request 8');
-    expect(calls).toBe(8); // 2 attempts × 4
-    expect(log[0]).toBe('Retrying docker push (attempt 2 of 2) in 1 s: 503 on request 1');
-    expect(log.slice(1).every((line) => line.startsWith('Retrying docker push (attempt 2 of 2) in 1 s: 503 on request '))).toBe(true);
-  });
-
-  it('counts a failure that is no further as usual, and progress resets the backoff too', async () => {
-    const log: string[] = [];
-    const failures = ['503 on A', '503 on A', '503 on B', '503 on B', '503 on B'];
+    const failures = ['503 on A', '503 on A', '503 on B', '503 on A', '503 on B', '503 on B'];
     let calls = 0;
     const failing = withRetries('docker push', { ...POLICY, retries: 2 }, async () => {
       throw new Error(failures[calls++] ?? 'unexpected');
-    }, { ...noSleep, log: (line) => log.push(line), progressed: (failure, previous) => failure !== previous });
-    await expect(failing).rejects.toThrow('503 on B');
-    expect(calls).toBe(5);
+    }, { ...noSleep, log: (line) => log.push(line), failedOn: (failure) => failure.split(' ').pop() });
+    // A fails twice, B twice, then A a third time: A's count is used up.
+    await expect(failing).rejects.toThrow('503 on A');
+    expect(calls).toBe(4);
     expect(log).toEqual([
       'Retrying docker push (attempt 2 of 3) in 1 s: 503 on A',
       'Retrying docker push (attempt 3 of 3) in 2 s: 503 on A',
       'Retrying docker push (attempt 2 of 3) in 1 s: 503 on B',
-      'Retrying docker push (attempt 3 of 3) in 2 s: 503 on B',
     ]);
+  });
+
+  it.each([1, 3])('with failedOn, stops at four times the attempts in all (retries: %i)', async (retries) => {
+    let calls = 0;
+    // Every failure on something new: only the overall limit ends it.
+    const failing = withRetries('docker push', { ...POLICY, retries }, async () => {
+      calls += 1;
+      throw new Error(`503 on request ${calls}`);
+    }, { ...noSleep, log: () => undefined, failedOn: (failure) => failure });
+    await expect(failing).rejects.toThrow(`503 on request ${(retries + 1) * 4}`);
+    expect(calls).toBe((retries + 1) * 4);
+  });
+
+  it('failures failedOn names nothing for share one count', async () => {
+    let calls = 0;
+    const failing = withRetries('docker push', { ...POLICY, retries: 2 }, async () => {
+      calls += 1;
+      throw new Error('connection refused');
+    }, { ...noSleep, log: () => undefined, failedOn: () => undefined });
+    await expect(failing).rejects.toThrow('connection refused');
+    expect(calls).toBe(3);
+  });
+
+  it('sleepUnless ends the wait when the signal aborts', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const waiting = sleepUnless(controller.signal)(10_000);
+    setTimeout(() => controller.abort(), 50);
+    await waiting;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const after = Date.now();
+    await sleepUnless(controller.signal)(10_000); // already aborted: no wait at all
+    expect(Date.now() - after).toBeLessThan(100);
+    await sleepUnless(undefined)(5);
   });
 
   it('waits at least what Retry-After asks', async () => {

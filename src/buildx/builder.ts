@@ -116,6 +116,31 @@ export async function inspectEngine(docker: Docker, dockerConfigDir: string, env
   return { builder: inspect ? parseBuilderInspect(inspect.stdout) : DEFAULT_BUILDER, containerdStore: usesContainerdStore(driverStatus) };
 }
 
+/** `docker buildx version` as [major, minor, patch]; undefined when unreadable, and for source builds (v0.0.0). */
+export function parseBuildxVersion(text: string): readonly [number, number, number] | undefined {
+  const match = /^github\.com\/docker\/buildx\s+v?(\d+)\.(\d+)\.(\d+)/m.exec(text.trim());
+  if (!match) return undefined;
+  const version = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
+  return version.every((part) => part === 0) ? undefined : version;
+}
+
+/**
+ * Whether buildx pushes a `--push` build twice with the docker driver on the containerd image
+ * store: before 0.22 BuildKit pushes it, then buildx has the engine push it again and asks
+ * the registry for its digest (fixed by docker/buildx 4f7d145). Unknown versions: no.
+ */
+export function pushesTwiceWithDockerDriver(version: readonly [number, number, number] | undefined): boolean {
+  return version !== undefined && version[0] === 0 && version[1] < 22;
+}
+
+/** The buildx version, or undefined when buildx cannot tell (it is asked while the login runs). */
+export async function readBuildxVersion(docker: Docker): Promise<{ text: string; version?: readonly [number, number, number] }> {
+  const result = await docker.run(['buildx', 'version']);
+  const text = result.exitCode === 0 ? result.stdout.trim() : '';
+  const version = parseBuildxVersion(text);
+  return { text, ...(version ? { version } : {}) };
+}
+
 /** A docker-container builder on the host network, so registries on localhost (service containers) are reachable from it. */
 export async function createBuilder(docker: Docker, name: string, buildkitImage: string): Promise<void> {
   const result = await docker.run(['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${buildkitImage}`, '--driver-opt', 'network=host', '--bootstrap'], { live: true });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ActionError, errorMessage } from '../errors.js';
 import type { BasicCredential } from '../registries/client.js';
-import { RegistryClient, RegistryError } from '../registries/client.js';
+import { RegistryClient } from '../registries/client.js';
 import type { ImageReference } from '../tags/reference.js';
 import { classifyFailure, withRetries, type RetryPolicy } from '../retry.js';
 import type { Docker } from './exec.js';
@@ -81,8 +81,6 @@ export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, 
       // A busy or unreachable registry is retried by the caller (honouring Retry-After);
       // only an authentication problem (credentials a docker credential helper holds) goes to buildx.
       if (classifyFailure(errorMessage(error)) === 'transient') throw error;
-      // With our own credentials a 404 is the registry's last word: the tag is not there.
-      if (error instanceof RegistryError && error.status === 404 && credentials.has(tag.registry)) throw error;
       const result = await docker.run(['buildx', 'imagetools', 'inspect', '--raw', tag.full]);
       if (result.exitCode !== 0) throw new ActionError(`${tag.full} cannot be read back: ${errorMessage(error)}; buildx: ${lastLines(result.stderr, 2)}`);
       // buildx prints the raw bytes plus one newline.

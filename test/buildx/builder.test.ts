@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseBuilder, parseBuilderInspect, selectedBuilder, usesContainerdStore, type BuilderInfo } from '../../src/buildx/builder.js';
+import { chooseBuilder, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, selectedBuilder, usesContainerdStore, type BuilderInfo } from '../../src/buildx/builder.js';
 import { parsePlatforms } from '../../src/inputs.js';
 
 // `docker buildx inspect` on a GitHub-hosted ubuntu runner: the default builder, docker driver.
@@ -174,5 +174,24 @@ describe('selectedBuilder', () => {
     ['an empty current file', '', {}, undefined],
   ])('%s', (_, currentFile, env, expected) => {
     expect(selectedBuilder(currentFile, env)).toBe(expected);
+  });
+});
+
+describe('parseBuildxVersion and pushesTwiceWithDockerDriver', () => {
+  it.each([
+    ['github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3', [0, 13, 1], true], // Debian
+    ['github.com/docker/buildx v0.12.1 30feaa1', [0, 12, 1], true],
+    ['github.com/docker/buildx v0.21.3 a2a0a96', [0, 21, 3], true],
+    ['github.com/docker/buildx v0.22.0 8c40d17', [0, 22, 0], false], // pushes once itself
+    ['github.com/docker/buildx v0.29.1-desktop.1 b2c5b1b', [0, 29, 1], false],
+    ['github.com/docker/buildx v1.0.0 0000000', [1, 0, 0], false],
+  ] as const)('%s', (text, version, twice) => {
+    expect(parseBuildxVersion(text)).toEqual(version);
+    expect(pushesTwiceWithDockerDriver(parseBuildxVersion(text))).toBe(twice);
+  });
+
+  it.each(['', 'buildx: command not found', 'github.com/docker/buildx v0.0.0+unknown 1234', 'something 0.13.1'])('cannot tell from %j: buildx keeps its own push', (text) => {
+    expect(parseBuildxVersion(text)).toBeUndefined();
+    expect(pushesTwiceWithDockerDriver(parseBuildxVersion(text))).toBe(false);
   });
 });
