@@ -24,7 +24,7 @@ import { repositoryInfo } from './repository.js';
 import { commitDateFromPayload } from './tags/metadata.js';
 import type { ImageReference } from './tags/reference.js';
 import { withRetries, type RetryPolicy } from './retry.js';
-import { createPrivateDockerConfig } from './registries/docker-config.js';
+import { createPrivateDockerConfig, userDockerConfigDir } from './registries/docker-config.js';
 import { logIn, startHealthChecks } from './registries/login.js';
 import * as core from './runner.js';
 import { savedState, saveState } from './state.js';
@@ -155,6 +155,9 @@ async function run(): Promise<void> {
     const retry: RetryPolicy = { retries: inputs.retries, delayMs: inputs.retryDelayMs, maxDelayMs: 60_000 };
     const pushRegistries = runPlan.registries.filter((entry) => entry.usedFor === 'push').map((entry) => entry.registry);
 
+    // Only asked when the engine might push instead of buildx (see buildArgsForBuilder); a
+    // Go binary's start, so it starts now, beside the set-up rather than the login.
+    const buildx: Promise<Awaited<ReturnType<typeof readBuildxVersion>>> = runPlan.engineBuildArgs ? readBuildxVersion(userDockerConfigDir(process.env)).catch(() => ({ text: '' })) : Promise.resolve({ text: '' });
     // Registry checks (GET /v2/) start now and run while the step sets up.
     const health = startHealthChecks(runPlan.registries);
     for (const check of health.values()) check.catch(() => undefined);
@@ -163,8 +166,6 @@ async function run(): Promise<void> {
     const engineProbe = inspectEngine(docker, docker.configDir, process.env);
     engineProbe.catch(() => undefined);
     const emulators = readBinfmtEntries();
-    // Only asked when the engine might push instead of buildx (see buildArgsForBuilder).
-    const buildx: Promise<Awaited<ReturnType<typeof readBuildxVersion>>> = runPlan.engineBuildArgs ? readBuildxVersion(docker).catch(() => ({ text: '' })) : Promise.resolve({ text: '' });
     const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry, health));
     const read = manifestReader(docker, credentials);
     if (runPlan.merge !== undefined) {

@@ -5,7 +5,7 @@ import type { Env } from '../context.js';
 import { ActionError } from '../errors.js';
 import type { Platform } from '../inputs.js';
 import { currentContextOf, driverStatusFromSocket, engineSocket } from './engine-api.js';
-import type { Docker } from './exec.js';
+import { Docker, findBuildxPlugin } from './exec.js';
 
 export interface BuilderInfo {
   readonly name: string;
@@ -133,8 +133,12 @@ export function pushesTwiceWithDockerDriver(version: readonly [number, number, n
   return version !== undefined && version[0] === 0 && version[1] < 22;
 }
 
-/** The buildx version, or undefined when buildx cannot tell (it is asked while the login runs). */
-export async function readBuildxVersion(docker: Docker): Promise<{ text: string; version?: readonly [number, number, number] }> {
+/**
+ * The version of the buildx the user's docker config finds (the private config links the
+ * same plugins), asked while the step sets up and logs in.
+ */
+export async function readBuildxVersion(userConfigDir: string): Promise<{ text: string; version?: readonly [number, number, number] }> {
+  const docker = new Docker(userConfigDir, 'docker', await findBuildxPlugin(userConfigDir));
   const result = await docker.run(['buildx', 'version']);
   const text = result.exitCode === 0 ? result.stdout.trim() : '';
   const version = parseBuildxVersion(text);
