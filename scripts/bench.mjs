@@ -140,10 +140,12 @@ for (let round = 1; round <= coldRounds; round++) {
   for (const which of order) cold[which].push(await measured(which, true));
   console.error(`cold round ${round}/${coldRounds}: action ${ms(cold.action.at(-1).total)}, raw ${ms(cold.raw.at(-1).total)}`);
 }
-const coldAction = median(cold.action.map((r) => r.total));
-const coldRaw = median(cold.raw.map((r) => r.total));
-console.log(`\ncold cache (no-cache), ${coldRounds} rounds each (medians)`);
-console.log(`  action: ${ms(coldAction)}   raw: ${ms(coldRaw)}   ratio action/raw: ${(coldAction / coldRaw).toFixed(3)}`);
+if (coldRounds > 0) {
+  const coldAction = median(cold.action.map((r) => r.total));
+  const coldRaw = median(cold.raw.map((r) => r.total));
+  console.log(`\ncold cache (no-cache), ${coldRounds} rounds each (medians)`);
+  console.log(`  action: ${ms(coldAction)}   raw: ${ms(coldRaw)}   ratio action/raw: ${(coldAction / coldRaw).toFixed(3)}`);
+}
 
 // QEMU slowdown of a CPU-bound RUN step: what building arm64 on an arm64 runner (split builds) saves.
 const cpuConfig = mkdtempSync(path.join(os.tmpdir(), 'bench-cpu-'));
