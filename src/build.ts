@@ -104,7 +104,10 @@ export async function runBuild(docker: Docker, args: readonly string[], files: B
     }
     return { digest, imageId, metadata, output: result.stderr || result.stdout };
   };
-  return withRetries('the push', options.retry, once, { log: options.log, sleep: sleepUnless(options.stop) }, (error) =>
+  // A wait ends early when the step is stopped, and at the deadline (the next attempt then reports the timeout).
+  const wait = sleepUnless(options.stop);
+  const sleep = (milliseconds: number): Promise<void> => wait(deadline === undefined ? milliseconds : Math.min(milliseconds, Math.max(0, deadline - Date.now())));
+  return withRetries('the push', options.retry, once, { log: options.log, sleep }, (error) =>
     // Only push failures are worth a second build; a failing RUN step is not.
     // Judged on buildx's error lines only: RUN steps print all sorts of words ("500 kB").
     options.pushes && !options.stop?.aborted && error instanceof BuildFailure && isPushFailure(buildFailureDetail(error.output)) ? buildFailureDetail(error.output) : 'permanent',

@@ -72,7 +72,15 @@ export function failedRequest(text: string): string | undefined {
   if (!match?.[2]) return undefined;
   const [address = '', query = ''] = match[2].split('?');
   const target = address.replace(/\/blobs\/uploads\/[^/]+$/, '/blobs/uploads/');
-  const digest = /(?:^|&)digest=([^&]+)/.exec(query)?.[1];
+  const blob = /(?:^|&)(?:digest|mount)=([^&]+)/.exec(query)?.[1];
   const ref = /failed commit on ref "([^"]+)"/.exec(text)?.[1];
-  return [match[1], target, digest ? decodeURIComponent(digest) : '', ref ?? ''].filter(Boolean).join(' ');
+  return [match[1], target, blob ? decodeOrKeep(blob) : '', ref ?? ''].filter(Boolean).join(' ');
+}
+
+function decodeOrKeep(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

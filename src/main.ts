@@ -8,7 +8,7 @@ import { BuildFailure, checkBuildContext, exportedDigest, exportedImageManifests
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
 import { inspectEngine, pushesTwiceWithDockerDriver, readBuildxVersion, selectBuilder } from './buildx/builder.js';
-import { childEnvironment, Docker, findBuildxPlugin, settleChildren, stopChildren } from './buildx/exec.js';
+import { childEnvironment, Docker, findBuildxPlugin, refuseNewChildren, settleChildren, stopChildren } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
@@ -223,7 +223,8 @@ async function run(): Promise<void> {
       core.info(`Cache: ${runPlan.cache.reason}`);
       if (local) await restoreLocalCache(local, process.env, core.info);
       const building = runBuild(docker, args, runPlan.files, {
-        pushes: runPlan.push.push && !route.pushFromEngine,
+        // Also with the engine's push: a registry cache export is still buildx's push.
+        pushes: runPlan.push.push,
         stop: stop.signal,
         pushRegistries,
         retry,
@@ -350,6 +351,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     stop.abort();
+    refuseNewChildren();
     core.error(`build-push was stopped (${signal}); stopping docker and cleaning up`);
     void (async () => {
       await stopChildren('SIGINT', 4_000);

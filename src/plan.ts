@@ -147,7 +147,7 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     buildArgs: platform
       ? buildxBuildArgs({ ...withCache, tags: [] }, { push: false, load: false }, files)
       : buildxBuildArgs(withCache, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files),
-    ...(push.push && !gate && !platform && inputs.outputs.length === 0 ? { engineBuildArgs: buildxBuildArgs(withCache, { push: false, load: true }, files) } : {}),
+    ...(push.push && !gate && !platform && !inputs.mergeDigests && inputs.outputs.length === 0 ? { engineBuildArgs: buildxBuildArgs(withCache, { push: false, load: true }, files) } : {}),
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),
     ...(gate ? { gate } : {}),

@@ -127,6 +127,9 @@ describe('failedRequest', () => {
       failedRequest(`unexpected status from PUT request to http://127.0.0.1:5000/v2/app/blobs/uploads/${session}?_state=abc%3D&digest=sha256%3A1a71: 503 Service Unavailable`);
     expect(upload('2b6c-11ef')).toBe('PUT http://127.0.0.1:5000/v2/app/blobs/uploads/ sha256:1a71');
     expect(upload('9f00-22aa')).toBe(upload('2b6c-11ef'));
+    expect(failedRequest('unexpected status from POST request to http://r/v2/app/blobs/uploads/?from=base&mount=sha256%3Aab: 503')).toBe('POST http://r/v2/app/blobs/uploads/ sha256:ab');
+    // A broken escape is kept as it is rather than thrown.
+    expect(failedRequest('unexpected status from PUT request to http://r/v2/app/blobs/uploads/u1?digest=sha256%3: 503')).toBe('PUT http://r/v2/app/blobs/uploads/ sha256%3');
     expect(failedRequest('unexpected status from PATCH request to http://r/v2/app/blobs/uploads/u1?_state=x: 503')).toBe(
       failedRequest('unexpected status from PATCH request to http://r/v2/app/blobs/uploads/u2?_state=y: 503'),
     );

@@ -165,6 +165,7 @@ describe('buildArgsForBuilder: who pushes', () => {
     ['push: false', inputsFrom({ tags: TAGS, push: 'false' }), 'push'],
     ['a gate (pushed from the engine already)', inputsFrom({ tags: TAGS, test: 'true' }), 'push'],
     ['the user\'s own outputs', inputsFrom({ tags: TAGS, outputs: 'type=image,push=true' }), 'push'],
+    ['a merge run (nothing is built)', inputsFrom({ tags: TAGS, 'merge-digests': 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' }), 'push'],
     ['push-by-digest', inputsFrom({ images: 'ghcr.io/acme/app', 'push-by-digest': 'true', platforms: 'linux/amd64' }), 'push'],
   ] as const)('keeps buildx\'s own output for %s', (_name, inputs, event) => {
     const made = makePlan(inputs, fixtureContext(event), HOST);

@@ -139,7 +139,8 @@ export function pushesTwiceWithDockerDriver(version: readonly [number, number, n
  */
 export async function readBuildxVersion(userConfigDir: string): Promise<{ text: string; version?: readonly [number, number, number] }> {
   const docker = new Docker(userConfigDir, 'docker', await findBuildxPlugin(userConfigDir));
-  const result = await docker.run(['buildx', 'version']);
+  // A `docker` wrapper that hangs must not hold the build up: then buildx keeps its own push.
+  const result = await docker.run(['buildx', 'version'], { signal: AbortSignal.timeout(10_000) });
   const text = result.exitCode === 0 ? result.stdout.trim() : '';
   const version = parseBuildxVersion(text);
   return { text, ...(version ? { version } : {}) };

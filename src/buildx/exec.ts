@@ -19,10 +19,21 @@ export interface DockerRunOptions {
   readonly signal?: AbortSignal;
   /** Extra environment for this command only (never secrets: a child could print its env). */
   readonly env?: Readonly<Record<string, string>>;
+  /** A clean-up command: it still runs after the step was stopped (see refuseNewChildren). */
+  readonly cleanUp?: boolean;
 }
 
 /** Children still running, so a cancelled step can stop them (see stopChildren). */
 const running = new Set<ReturnType<typeof spawn>>();
+let refusing = false;
+
+/**
+ * Once the runner stops the step, no docker command but clean-up may start: a retry
+ * waiting for its turn must not log in again (after the config was deleted) or push.
+ */
+export function refuseNewChildren(): void {
+  refusing = true;
+}
 
 /** True once every docker child running now has ended, false if `ms` pass first. */
 function childrenEnd(ms: number): Promise<boolean> {
@@ -67,6 +78,7 @@ export class Docker {
   }
 
   run(dockerArgs: readonly string[], options: DockerRunOptions = {}): Promise<DockerResult> {
+    if (refusing && !options.cleanUp) return Promise.resolve({ exitCode: 130, stdout: '', stderr: `the step was stopped: docker ${dockerArgs[0] ?? ''} was not started` });
     const [command, args] = this.buildxPlugin && dockerArgs[0] === 'buildx' ? [this.buildxPlugin, dockerArgs.slice(1)] : [this.command, dockerArgs];
     if (options.live) core.info(`[command]${command} ${args.join(' ')}`);
     else core.debug(`[command]${command} ${args.join(' ')}`);
