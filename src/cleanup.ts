@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { Docker, lastLines } from './buildx/exec.js';
+import { Docker, lastLines, type DockerResult } from './buildx/exec.js';
 import { errorMessage } from './errors.js';
 import { forgetCredentials, userDockerConfigDir } from './registries/docker-config.js';
 import type { SavedState } from './state.js';
@@ -31,13 +31,14 @@ export async function cleanUp(state: SavedState, log: CleanupLog): Promise<boole
   }
   // Builders live in the buildx folder shared with the user's config, so removal works either way.
   const docker = new Docker(state.dockerConfig ?? userDockerConfigDir(process.env));
+  const run = (args: string[]): Promise<DockerResult> => docker.run(args, { cleanUp: true }).catch((error: unknown) => ({ exitCode: 1, stderr: errorMessage(error), stdout: '' }));
   if (state.builder) {
-    const result = await docker.run(['buildx', 'rm', '--force', state.builder], { cleanUp: true }).catch((error: unknown) => ({ exitCode: 1, stderr: errorMessage(error), stdout: '' }));
+    const result = await run(['buildx', 'rm', '--force', state.builder]);
     if (result.exitCode !== 0) warn(`removing builder ${state.builder}: ${lastLines(result.stderr, 2)}`);
     else log.info(`Removed builder ${state.builder}`);
   }
   if (state.loadedImages?.length) {
-    const result = await docker.run(['image', 'rm', ...state.loadedImages], { cleanUp: true }).catch((error: unknown) => ({ exitCode: 1, stderr: errorMessage(error), stdout: '' }));
+    const result = await run(['image', 'rm', ...state.loadedImages]);
     if (result.exitCode !== 0) warn(`removing the gated image: ${lastLines(result.stderr, 2)}`);
     else log.info(`Removed the gated image ${state.loadedImages.join(', ')} from the local image store`);
   }

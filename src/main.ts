@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { BuildFailure, checkBuildContext, exportedDigest, exportedImageManifests, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
 import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
-import { inspectEngine, pushesTwiceWithDockerDriver, readBuildxVersion, selectBuilder } from './buildx/builder.js';
+import { inspectEngine, pushesTwiceWithDockerDriver, readBuildxVersion, selectBuilder, type BuildxVersion } from './buildx/builder.js';
 import { childEnvironment, Docker, findBuildxPlugin, refuseNewChildren, settleChildren, stopChildren } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
@@ -157,7 +157,7 @@ async function run(): Promise<void> {
 
     // Only asked when the engine might push instead of buildx (see buildArgsForBuilder); a
     // Go binary's start, so it starts now, beside the set-up rather than the login.
-    const buildx: Promise<Awaited<ReturnType<typeof readBuildxVersion>>> = runPlan.engineBuildArgs ? readBuildxVersion(userDockerConfigDir(process.env)).catch(() => ({ text: '' })) : Promise.resolve({ text: '' });
+    const buildx = runPlan.engineBuildArgs ? readBuildxVersion(userDockerConfigDir(process.env)) : Promise.resolve<BuildxVersion>({ text: '' });
     // Registry checks (GET /v2/) start now and run while the step sets up.
     const health = startHealthChecks(runPlan.registries);
     for (const check of health.values()) check.catch(() => undefined);

@@ -133,15 +133,21 @@ export function pushesTwiceWithDockerDriver(version: readonly [number, number, n
   return version !== undefined && version[0] === 0 && version[1] < 22;
 }
 
+export interface BuildxVersion {
+  /** What `docker buildx version` printed; empty when it could not be asked. */
+  readonly text: string;
+  readonly version?: readonly [number, number, number];
+}
+
 /**
  * The version of the buildx the user's docker config finds (the private config links the
- * same plugins), asked while the step sets up and logs in.
+ * same plugins), asked while the step sets up and logs in. Never fails: unknown is an answer.
  */
-export async function readBuildxVersion(userConfigDir: string): Promise<{ text: string; version?: readonly [number, number, number] }> {
+export async function readBuildxVersion(userConfigDir: string): Promise<BuildxVersion> {
   const docker = new Docker(userConfigDir, 'docker', await findBuildxPlugin(userConfigDir));
   // A `docker` wrapper that hangs must not hold the build up: then buildx keeps its own push.
-  const result = await docker.run(['buildx', 'version'], { signal: AbortSignal.timeout(10_000) });
-  const text = result.exitCode === 0 ? result.stdout.trim() : '';
+  const result = await docker.run(['buildx', 'version'], { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+  const text = result?.exitCode === 0 ? result.stdout.trim() : '';
   const version = parseBuildxVersion(text);
   return { text, ...(version ? { version } : {}) };
 }
