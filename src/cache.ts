@@ -91,20 +91,6 @@ export function planCache(
   }
 }
 
-/** Drops cache export where the builder cannot do it (docker driver without the containerd store), with one warning. */
-export function cacheForBuilder(args: readonly string[], driver: string, containerdStore: boolean): { args: string[]; warning?: string } {
-  if (driver !== 'docker' || containerdStore || !args.includes('--cache-to')) return { args: [...args] };
-  const kept: string[] = [];
-  for (let index = 0; index < args.length; index++) {
-    if (args[index] === '--cache-to') index++;
-    else kept.push(args[index] ?? '');
-  }
-  return {
-    args: kept,
-    warning: 'the docker driver without the containerd image store cannot export a build cache: building without writing the cache (it is still read). Enable the containerd image store, or use a docker-container builder.',
-  };
-}
-
 /** Restores the local cache folder with @actions/cache (loaded only for cache: local). */
 export async function restoreLocalCache(local: NonNullable<CachePlan['local']>, env: Env, log: (line: string) => void): Promise<void> {
   if (!hasCacheService(env)) {

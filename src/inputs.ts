@@ -40,6 +40,7 @@ export const INPUT_NAMES = [
   'outputs',
   'qemu-image',
   'buildkit-image',
+  'builder',
   'github-token',
   'dockerhub-username',
   'dockerhub-token',
@@ -124,6 +125,8 @@ export interface Inputs {
   readonly outputs: readonly string[];
   readonly qemuImage: string;
   readonly buildkitImage: string;
+  /** An existing buildx builder to use as it is (e.g. one docker/setup-buildx-action made). */
+  readonly builder?: string;
   /** Token for ghcr.io ('' when none). */
   readonly githubToken: string;
   readonly dockerHubUsername: string;
@@ -414,6 +417,7 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     outputs: splitList(raw.outputs, { commas: false }),
     qemuImage: singleLine('qemu-image', raw['qemu-image'], DEFAULT_QEMU_IMAGE) ?? DEFAULT_QEMU_IMAGE,
     buildkitImage: singleLine('buildkit-image', raw['buildkit-image'], DEFAULT_BUILDKIT_IMAGE) ?? DEFAULT_BUILDKIT_IMAGE,
+    ...optionalField('builder', matching('builder', raw.builder, /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'a buildx builder name', 'builder-1a2b3c') || undefined),
     githubToken: raw['github-token'].trim(),
     dockerHubUsername: matching('dockerhub-username', raw['dockerhub-username'], /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$/, 'a Docker ID', 'acme'),
     dockerHubToken: raw['dockerhub-token'].trim(),

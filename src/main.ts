@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BuildFailure, checkBuildContext, exportedDigest, exportedImageManifests, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
-import { cacheForBuilder, restoreLocalCache, saveLocalCache } from './cache.js';
+import { restoreLocalCache, saveLocalCache } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
 import { inspectEngine, pushesTwiceWithDockerDriver, readBuildxVersion, selectBuilder, type BuildxVersion } from './buildx/builder.js';
 import { childEnvironment, Docker, findBuildxPlugin, refuseNewChildren, settleChildren, stopChildren } from './buildx/exec.js';
@@ -163,7 +163,7 @@ async function run(): Promise<void> {
     for (const check of health.values()) check.catch(() => undefined);
     const docker = await phases.run('setup', () => setUp(runPlan, inputs));
     // What the engine and QEMU can do is asked now and answered while we log in.
-    const engineProbe = inspectEngine(docker, docker.configDir, process.env);
+    const engineProbe = inspectEngine(docker, docker.configDir, process.env, inputs.builder);
     engineProbe.catch(() => undefined);
     const emulators = readBinfmtEntries();
     const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry, health));
@@ -197,7 +197,7 @@ async function run(): Promise<void> {
 
     await phases.run('qemu', async () => core.info(await ensureEmulation(runPlan.emulate, inputs.qemuImage, docker, emulators)));
     const builder = await phases.run('builder', async () =>
-      selectBuilder(await engineProbe, inputs.platforms, HOST_ARCH, inputs.buildkitImage, docker, (name) => saveState({ builder: name }), core.info),
+      selectBuilder(await engineProbe, runPlan.builder, HOST_ARCH, inputs.buildkitImage, docker, (name) => saveState({ builder: name }), core.info),
     );
     report = { ...report, builder: builder.description };
 
@@ -210,12 +210,10 @@ async function run(): Promise<void> {
     if (route.pushFromEngine) {
       core.info(`${buildxVersion} pushes twice with the docker driver on the containerd image store (fixed in buildx 0.22): it loads the image into the engine instead, which pushes it once`);
     }
-    const planned = cacheForBuilder(route.args, builder.driver, builder.containerdStore);
-    if (planned.warning) core.warning(planned.warning);
     const split = runPlan.split;
     // push-by-digest: buildx pushes by digest itself where it can; the docker driver writes an OCI layout we push.
     const output = split && runPlan.push.push ? splitOutputArgs(builder.driver, split.repositories, split.layoutDir) : [];
-    const args = completeBuildArgs(planned.args, builder.name, output);
+    const args = completeBuildArgs(route.args, builder.name, output);
     const local = runPlan.cache.local;
     // The time limit covers the build and any push after it.
     const deadline = inputs.timeoutMs === undefined ? undefined : Date.now() + inputs.timeoutMs;

@@ -1,4 +1,5 @@
 import { architecturesNeedingEmulation } from './buildx/qemu.js';
+import { builderNeeds, type BuildRequest } from './buildx/builder.js';
 import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx/args.js';
 import type { Context, Env } from './context.js';
 import * as path from 'node:path';
@@ -54,6 +55,8 @@ export interface Plan {
   readonly cache: CachePlan;
   /** push-by-digest: the one platform built, pushed by digest to each repository. */
   readonly split?: { readonly platform: string; readonly layoutDir: string; readonly repositories: readonly string[] };
+  /** What the build asks of its builder (platforms, needs beyond the docker driver on the classic store, load, a named builder). */
+  readonly builder: BuildRequest;
   /** A merge run: the digests (or folder) to combine; nothing is built. */
   readonly merge?: string;
 }
@@ -136,17 +139,26 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   const cache = planCache(inputs, push.push, host.env, host.workDir, platform?.name);
   if (gate && (platform || inputs.mergeDigests)) throw new InputError(inputs.test ? 'test' : 'scan', 'gates a full build; with push-by-digest or merge-digests, gate each platform in a normal build instead', 'npm test');
   const withCache: Inputs = { ...inputs, cacheFrom: cache.from, cacheTo: cache.to };
+  // A gated image is loaded, tested, then pushed as is: buildx must not push it itself.
+  const buildArgs = platform
+    ? buildxBuildArgs({ ...withCache, tags: [] }, { push: false, load: false }, files)
+    : buildxBuildArgs(withCache, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files);
+  const platformNames = inputs.platforms.map((entry) => entry.name);
+  const builder: BuildRequest = {
+    platforms: inputs.platforms,
+    needs: builderNeeds(platformNames, buildArgs, Boolean(platform) && push.push),
+    load: !platform && (inputs.load || Boolean(gate)),
+    ...(inputs.builder ? { requested: inputs.builder } : {}),
+  };
   return {
     push,
     tags: inputs.tags.map((tag) => tag.full),
-    platforms: inputs.platforms.map((platform) => platform.name),
+    platforms: platformNames,
     emulate: architecturesNeedingEmulation(inputs.platforms, host.architecture),
     registries,
     files,
-    // A gated image is loaded, tested, then pushed as is: buildx must not push it itself.
-    buildArgs: platform
-      ? buildxBuildArgs({ ...withCache, tags: [] }, { push: false, load: false }, files)
-      : buildxBuildArgs(withCache, { push: push.push && !gate, load: inputs.load || Boolean(gate), extraTags: gate && inputs.tags.length === 0 ? [gate.localName] : [] }, files),
+    buildArgs,
+    builder,
     ...(push.push && !gate && !platform && !inputs.mergeDigests && inputs.outputs.length === 0 ? { engineBuildArgs: buildxBuildArgs(withCache, { push: false, load: true }, files) } : {}),
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),

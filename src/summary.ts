@@ -16,6 +16,11 @@ export function describePlan(plan: Plan): string {
       emulate: plan.emulate,
       registries: plan.registries,
       ...(plan.untrustedCode ? { untrustedCode: plan.untrustedCode } : {}),
+      builder: {
+        ...(plan.builder.requested ? { requested: plan.builder.requested } : {}),
+        // Each need is met by the docker driver only on the containerd image store; else a docker-container builder is made.
+        needs: plan.builder.needs.map((need) => `${need.feature} (${need.why})`),
+      },
       buildx: ['docker', ...plan.buildArgs],
       ...(plan.engineBuildArgs ? { dockerDriverOnContainerdStore: 'with buildx before 0.22: --load instead of --push, then docker push of each tag (one push instead of two; see README)' } : {}),
     },

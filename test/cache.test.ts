@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheForBuilder, cacheScope, hasCacheService, planCache } from '../src/cache.js';
+import { cacheScope, hasCacheService, planCache } from '../src/cache.js';
 import { inputsFrom } from './support/inputs.js';
 
 const GHA_ENV = { ACTIONS_RUNTIME_TOKEN: 't', ACTIONS_RESULTS_URL: 'https://results.example/' };
@@ -52,17 +52,3 @@ describe('planCache', () => {
   });
 });
 
-describe('cacheForBuilder', () => {
-  const args = ['buildx', 'build', '--cache-from', 'type=gha', '--cache-to', 'type=gha,mode=max', '.'];
-
-  it('drops cache export for the docker driver without the containerd store, with one warning', () => {
-    const result = cacheForBuilder(args, 'docker', false);
-    expect(result.args).toEqual(['buildx', 'build', '--cache-from', 'type=gha', '.']);
-    expect(result.warning).toContain('cannot export a build cache');
-  });
-
-  it('keeps everything where export works', () => {
-    expect(cacheForBuilder(args, 'docker', true)).toEqual({ args });
-    expect(cacheForBuilder(args, 'docker-container', false)).toEqual({ args });
-  });
-});

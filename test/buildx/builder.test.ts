@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseBuilder, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, selectedBuilder, usesContainerdStore, type BuilderInfo } from '../../src/buildx/builder.js';
+import { builderNeeds, chooseBuilder, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, selectedBuilder, usesContainerdStore, type BuilderInfo, type BuildRequest } from '../../src/buildx/builder.js';
 import { parsePlatforms } from '../../src/inputs.js';
 
 // `docker buildx inspect` on a GitHub-hosted ubuntu runner: the default builder, docker driver.
@@ -122,6 +122,12 @@ describe('usesContainerdStore', () => {
   });
 });
 
+/** A build of `platforms` that asks nothing else of its builder, unless `extra` says so. */
+function request(platforms: string, extra: Partial<BuildRequest> = {}): BuildRequest {
+  const parsed = parsePlatforms(platforms);
+  return { platforms: parsed, needs: builderNeeds(parsed.map((platform) => platform.name), [], false), load: false, ...extra };
+}
+
 describe('chooseBuilder', () => {
   const dockerDriver: BuilderInfo = { name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/amd64/v3', 'linux/386'] };
   const container = parseBuilderInspect(DOCKER_CONTAINER_INSPECT);
@@ -131,7 +137,7 @@ describe('chooseBuilder', () => {
     ['docker driver, the one native platform', dockerDriver, 'linux/amd64', false, 'amd64', 'current', 'builder "default" (docker driver) builds the native platform linux/amd64'],
     ['docker driver, native arm64 on an arm64 host', { ...dockerDriver, platforms: ['linux/arm64'] }, 'linux/arm64', false, 'arm64', 'current', 'builds the native platform linux/arm64'],
     ['docker driver with containerd store, two platforms', dockerDriver, 'linux/amd64,linux/arm64', true, 'amd64', 'current', 'builder "default" (docker driver, containerd image store) builds linux/amd64, linux/arm64'],
-    ['docker driver without containerd store, two platforms', dockerDriver, 'linux/amd64,linux/arm64', false, 'amd64', 'create', 'uses the docker driver without the containerd image store, which cannot build multi-platform images (linux/amd64, linux/arm64)'],
+    ['docker driver without containerd store, two platforms', dockerDriver, 'linux/amd64,linux/arm64', false, 'amd64', 'create', 'uses the docker driver without the containerd image store, which cannot do what this build asks (platforms linux/amd64, linux/arm64)'],
     ['docker driver without containerd store, two native variants', dockerDriver, 'linux/amd64,linux/386', false, 'amd64', 'create', 'without the containerd image store'],
     ['docker-container builder with every platform', container, 'linux/amd64,linux/arm64,linux/riscv64', false, 'amd64', 'current', 'builder "multiarch" (docker-container driver) supports linux/amd64, linux/arm64, linux/riscv64'],
     ['docker-container builder, arm without variant matches arm/v7', container, 'linux/arm', false, 'amd64', 'current', 'supports linux/arm'],
@@ -140,7 +146,7 @@ describe('chooseBuilder', () => {
     ['inactive builder (no platforms reported)', inactive, 'linux/amd64', false, 'amd64', 'create', 'lacks linux/amd64'],
     ['remote driver treated like docker-container', { name: 'cloud', driver: 'remote', platforms: ['linux/amd64', 'linux/arm64'] }, 'linux/amd64,linux/arm64', false, 'amd64', 'current', '(remote driver) supports'],
   ] as const)('%s → %s', (_, builder, platforms, containerd, host, kind, reason) => {
-    const choice = chooseBuilder(builder, parsePlatforms(platforms), containerd, host);
+    const choice = chooseBuilder(builder, request(platforms), containerd, host);
     expect(choice.kind).toBe(kind);
     expect(choice.reason).toContain(reason);
     if (choice.kind === 'current') expect(choice.name).toBe(builder.name);
@@ -148,15 +154,79 @@ describe('chooseBuilder', () => {
 
   it('does not take linux/arm64 for linux/arm (prefix match stops at a path component)', () => {
     const builder: BuilderInfo = { name: 'b', driver: 'docker-container', platforms: ['linux/arm64'] };
-    expect(chooseBuilder(builder, parsePlatforms('linux/arm'), false, 'amd64').kind).toBe('create');
+    expect(chooseBuilder(builder, request('linux/arm'), false, 'amd64').kind).toBe('create');
   });
 
   it('does not take linux/arm/v7 for a requested linux/arm/v6', () => {
     const builder: BuilderInfo = { name: 'b', driver: 'docker-container', platforms: ['linux/arm/v7'] };
-    expect(chooseBuilder(builder, parsePlatforms('linux/arm/v6'), false, 'amd64')).toEqual({
+    expect(chooseBuilder(builder, request('linux/arm/v6'), false, 'amd64')).toEqual({
       kind: 'create',
       reason: 'builder "b" (docker-container driver) lacks linux/arm/v6',
     });
+  });
+});
+
+describe('builderNeeds', () => {
+  it.each([
+    ['one platform, nothing else', ['linux/amd64'], ['buildx', 'build', '.'], false, []],
+    ['two platforms', ['linux/amd64', 'linux/arm64'], ['buildx', 'build', '.'], false, ['multi-platform (platforms linux/amd64, linux/arm64)']],
+    ['push-by-digest', ['linux/arm64'], ['buildx', 'build', '.'], true, ['oci-export (push-by-digest)']],
+    ['an OCI exporter in outputs', ['linux/amd64'], ['buildx', 'build', '--output', 'type=oci,dest=/tmp/x.tar', '.'], false, ['oci-export (outputs type=oci,dest=/tmp/x.tar)']],
+    ['a local exporter needs nothing', ['linux/amd64'], ['buildx', 'build', '--output', 'type=local,dest=out', '.'], false, []],
+    ['provenance mode=min', ['linux/amd64'], ['buildx', 'build', '--provenance=mode=min', '.'], false, ['attestations (provenance mode=min)']],
+    ['provenance false, sbom false', ['linux/amd64'], ['buildx', 'build', '--provenance=false', '--sbom=false', '.'], false, []],
+    ['sbom and an attest flag', ['linux/amd64'], ['buildx', 'build', '--sbom=true', '--attest', 'type=provenance', '.'], false, ['attestations (sbom true, attest type=provenance)']],
+    ['a cache export', ['linux/amd64'], ['buildx', 'build', '--cache-from', 'type=gha', '--cache-to', 'type=gha,mode=max', '.'], false, ['cache-export (cache export type=gha,mode=max)']],
+    ['a cache that is only read', ['linux/amd64'], ['buildx', 'build', '--cache-from', 'type=gha', '.'], false, []],
+  ] as const)('%s', (_, platforms, args, pushByDigest, expected) => {
+    expect(builderNeeds(platforms, args, pushByDigest).map((need) => `${need.feature} (${need.why})`)).toEqual(expected);
+  });
+});
+
+describe('chooseBuilder by what the build needs', () => {
+  const dockerDriver: BuilderInfo = { name: 'default', driver: 'docker', platforms: ['linux/amd64'] };
+  const container: BuilderInfo = { name: 'ours', driver: 'docker-container', platforms: ['linux/amd64', 'linux/arm64'] };
+  const needing = (args: readonly string[], pushByDigest = false, platforms = 'linux/amd64'): BuildRequest => ({
+    platforms: parsePlatforms(platforms),
+    needs: builderNeeds(parsePlatforms(platforms).map((platform) => platform.name), args, pushByDigest),
+    load: false,
+  });
+
+  it.each([
+    ['push-by-digest, classic store', needing([], true), false, 'create', 'cannot do what this build asks (push-by-digest)'],
+    ['push-by-digest, containerd store', needing([], true), true, 'current', 'builds the native platform linux/amd64'],
+    ['provenance, classic store', needing(['--provenance=mode=min']), false, 'create', '(provenance mode=min)'],
+    ['a cache export, classic store', needing(['--cache-to', 'type=registry,ref=r/x:cache']), false, 'create', '(cache export type=registry,ref=r/x:cache)'],
+    ['a cache export, containerd store', needing(['--cache-to', 'type=gha']), true, 'current', 'builds the native platform'],
+    ['one plain platform, classic store', needing([]), false, 'current', 'builds the native platform linux/amd64'],
+  ] as const)('docker driver: %s → %s', (_, buildRequest, containerd, kind, reason) => {
+    const choice = chooseBuilder(dockerDriver, buildRequest, containerd, 'amd64');
+    expect(choice.kind).toBe(kind);
+    expect(choice.reason).toContain(reason);
+  });
+
+  it('refuses a multi-platform load into the classic store, whatever the builder, naming the input and the fix', () => {
+    for (const builder of [dockerDriver, container]) {
+      const choice = chooseBuilder(builder, { ...needing([], false, 'linux/amd64,linux/arm64'), load: true }, false, 'amd64');
+      expect(choice).toMatchObject({ kind: 'refuse', input: 'load' });
+      expect(choice.reason).toContain('classic image store');
+      expect(choice.reason).toContain('"containerd-snapshotter": true');
+    }
+  });
+
+  it('allows a multi-platform load into the containerd store', () => {
+    expect(chooseBuilder(dockerDriver, { ...needing([], false, 'linux/amd64,linux/arm64'), load: true }, true, 'amd64').kind).toBe('current');
+  });
+
+  it('uses a named builder as it is, even when it lacks a platform the step would have created a builder for', () => {
+    const choice = chooseBuilder({ ...container, name: 'k8s', driver: 'kubernetes', platforms: ['linux/amd64'] }, { ...needing([], false, 'linux/amd64,linux/arm64'), requested: 'k8s' }, false, 'amd64');
+    expect(choice).toEqual({ kind: 'current', name: 'k8s', reason: 'builder "k8s" (kubernetes driver), as the builder input asks' });
+  });
+
+  it('refuses a named docker-driver builder on the classic store that cannot do the build, naming the builder input', () => {
+    const choice = chooseBuilder(dockerDriver, { ...needing(['--provenance=mode=max']), requested: 'default' }, false, 'amd64');
+    expect(choice).toMatchObject({ kind: 'refuse', input: 'builder' });
+    expect(choice.reason).toContain('provenance mode=max');
   });
 });
 

@@ -204,6 +204,13 @@ export async function runAction(options = {}) {
   for (const [name, spec] of Object.entries(action.inputs ?? {})) {
     inputs[name] = name in (options.inputs ?? {}) ? String(options.inputs[name]) : evaluateDefault(spec?.default, expressions);
   }
+  // The official BuildKit and binfmt images cannot be pulled here: where the engine set-up
+  // loaded the stand-ins built from their source (../shared/images), they take the defaults'
+  // place, as the pulled images would on a hosted runner. A test that sets the input wins.
+  const standIns = { 'buildkit-image': process.env.E2E_BUILDKIT_IMAGE, 'qemu-image': process.env.E2E_QEMU_IMAGE };
+  for (const [name, image] of Object.entries(standIns)) {
+    if (image && !(name in (options.inputs ?? {})) && name in inputs) inputs[name] = image;
+  }
   for (const name of Object.keys(options.inputs ?? {})) {
     if (!(name in inputs)) throw new Error(`input ${name} is not declared in action.yml`);
   }

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # setup-engine.sh — bring up what the end-to-end tests need, idempotently:
 #
-#   * a real Docker engine (Debian's docker.io + containerd, unpacked privately) with the
-#     containerd image store, listening on the default socket unix:///var/run/docker.sock
+#   * a real Docker engine (Debian's docker.io + containerd, unpacked privately), one of the
+#     engine profiles below, listening on the default socket unix:///var/run/docker.sock
+#     (one daemon at a time: switching profiles stops ours and starts the other, each with
+#     its own data root, so images and build cache of one store never show up in another)
+#   * the test stand-ins for images this machine cannot pull (moby/buildkit for the
+#     docker-container builder, tonistiigi/binfmt for the QEMU install), loaded from
+#     ../shared/images when that folder exists
 #   * buildx (Debian's docker-buildx) as a CLI plugin, per user and system wide
 #   * QEMU user emulation (binfmt_misc, flags F) so linux/arm64 builds and runs
 #   * a registry (distribution 2.8) on 127.0.0.1:5000 with htpasswd auth (user "ci")
@@ -16,10 +21,18 @@
 # and the npm registry are reachable. Everything downloaded lives under the state dir:
 #   STATE = ${BUILD_PUSH_E2E_HOME:-/opt/build-push-e2e}
 #
+# Engine profiles (BUILD_PUSH_E2E_ENGINE), standing for the engines GitHub's runners have:
+#   classic      Docker 28.5 + buildx 0.29 (Debian sid), classic overlay2 image store: ubuntu-latest
+#   containerd   Docker 28.5 + buildx 0.29 (Debian sid), containerd image store: ubuntu-26.04's store
+#   docker26     Docker 26.1 + buildx 0.13 (Debian trixie), containerd image store: older self-hosted
+#
 # Knobs (environment):
 #   BUILD_PUSH_E2E_HOME            state dir (default /opt/build-push-e2e)
-#   BUILD_PUSH_E2E_ENGINE_SUITE    Debian suite for docker.io + containerd (default trixie)
-#   BUILD_PUSH_E2E_BUILDX_SUITE    Debian suite for docker-buildx (default trixie; sid = newer)
+#   BUILD_PUSH_E2E_ENGINE          engine profile (default docker26)
+#   BUILD_PUSH_E2E_ENGINE_SUITE    Debian suite for docker.io + containerd (default: the profile's)
+#   BUILD_PUSH_E2E_BUILDX_SUITE    Debian suite for docker-buildx (default: the profile's)
+#   BUILD_PUSH_E2E_IMAGES          folder with the image stand-ins (default ../shared/images
+#                                  beside the repository, else /work/shared/images)
 #   BUILD_PUSH_E2E_DEBIAN_MIRROR   Debian mirror URL (default: the one this machine's apt uses)
 #
 # Stop the daemon and registry again with test/e2e/stop-engine.sh.
@@ -28,8 +41,23 @@ set -euo pipefail
 
 T0=$(date +%s)
 STATE=${BUILD_PUSH_E2E_HOME:-/opt/build-push-e2e}
-ENGINE_SUITE=${BUILD_PUSH_E2E_ENGINE_SUITE:-trixie}
-BUILDX_SUITE=${BUILD_PUSH_E2E_BUILDX_SUITE:-trixie}
+PROFILE=${BUILD_PUSH_E2E_ENGINE:-docker26}
+case $PROFILE in
+  classic) profile_suite=sid store=classic ;;
+  containerd) profile_suite=sid store=containerd ;;
+  docker26) profile_suite=trixie store=containerd ;;
+  *) echo "setup-engine: BUILD_PUSH_E2E_ENGINE must be classic, containerd or docker26 (got '$PROFILE')" >&2; exit 2 ;;
+esac
+ENGINE_SUITE=${BUILD_PUSH_E2E_ENGINE_SUITE:-$profile_suite}
+BUILDX_SUITE=${BUILD_PUSH_E2E_BUILDX_SUITE:-$profile_suite}
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [[ -n ${BUILD_PUSH_E2E_IMAGES:-} ]]; then
+  IMAGES_DIR=$BUILD_PUSH_E2E_IMAGES
+elif [[ -d $REPO_ROOT/../shared/images ]]; then
+  IMAGES_DIR=$(cd "$REPO_ROOT/../shared/images" && pwd)
+else
+  IMAGES_DIR=/work/shared/images
+fi
 REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_USER=ci
 BASE_REPO=base/busybox
@@ -176,6 +204,10 @@ docker_uses_snapshotter() {
   local st
   st=$(timeout 10 docker info --format '{{json .DriverStatus}}' 2>/dev/null) && [[ $st == *io.containerd.snapshotter* ]]
 }
+# does the running daemon have the image store this profile asks for?
+store_matches() {
+  if [[ $store == containerd ]]; then docker_uses_snapshotter; else ! docker_uses_snapshotter; fi
+}
 
 registry_code() { # [auth] -> http code of /v2/
   if [[ ${1:-} == auth ]]; then
@@ -317,16 +349,19 @@ info "$BUILDX_VERSION"
 # --------------------------------------------------------------------------------------
 # 4. dockerd on the default socket, containerd image store
 
-step "dockerd (unix://$DOCKER_SOCK, containerd snapshotter)"
+step "dockerd (unix://$DOCKER_SOCK, profile $PROFILE: $store image store)"
 DOCKERD_PID=$RUN/dockerd.pid
 DOCKERD_LOG=$STATE/logs/dockerd.log
-DAEMON_JSON=$STATE/docker/daemon.json
-mkdir -p "$STATE/docker"
+DAEMON_JSON=$STATE/docker/$PROFILE/daemon.json
+mkdir -p "$STATE/docker/$PROFILE"
+# The classic store is what a daemon without daemon.json features has (ubuntu-latest).
+features=
+[[ $store == containerd ]] && features='"features": { "containerd-snapshotter": true },'
 want_json=$(cat <<EOF
 {
-  "features": { "containerd-snapshotter": true },
+  $features
   "hosts": ["unix://$DOCKER_SOCK"],
-  "data-root": "$STATE/docker/data-root",
+  "data-root": "$STATE/docker/$PROFILE/data-root",
   "pidfile": "$RUN/dockerd.dockerd-pid",
   "ip": "127.0.0.1",
   "log-level": "warn"
@@ -369,14 +404,14 @@ if docker_answers; then
     info "our daemon's config or engine changed: restarting it"
     stop_pidfile "$DOCKERD_PID" dockerd
     start_dockerd
-  elif docker_uses_snapshotter; then
+  elif store_matches; then
     info "reusing the running daemon$(pid_alive "$DOCKERD_PID" && echo " (pid $(cat "$DOCKERD_PID"), started by this script)")"
   elif pid_alive "$DOCKERD_PID"; then
-    info "our daemon runs without the containerd snapshotter: restarting it"
+    info "our daemon runs with another image store: restarting it"
     stop_pidfile "$DOCKERD_PID" dockerd
     start_dockerd
   else
-    die "a Docker daemon not started by this script answers on $DOCKER_SOCK without the containerd image store; stop it or enable features.containerd-snapshotter"
+    die "a Docker daemon not started by this script answers on $DOCKER_SOCK without the $store image store; stop it"
   fi
 else
   if pid_alive "$DOCKERD_PID"; then
@@ -386,7 +421,7 @@ else
   start_dockerd
   info "started dockerd (pid $(cat "$DOCKERD_PID"), log $DOCKERD_LOG)"
 fi
-docker_uses_snapshotter || die "the daemon does not use the containerd snapshotter" "$DOCKERD_LOG"
+store_matches || die "the daemon does not use the $store image store" "$DOCKERD_LOG"
 # Another daemon stopping on this machine can delete docker0 under ours (RUN steps then fail
 # with "adding interface ... to bridge docker0 failed"); put the bridge back as dockerd made it.
 if ! ip link show docker0 >/dev/null 2>&1; then
@@ -413,6 +448,36 @@ $builders"
 fi
 info "$(grep '^default' <<<"$builders" | head -1 | tr -s ' ')"
 info "platforms: $(grep -o 'linux/[a-z0-9/]*' <<<"$builders" | sort -u | tr '\n' ' ')"
+
+# --------------------------------------------------------------------------------------
+# 4b. images this machine cannot pull, built from their own source (../shared/images)
+
+step "image stand-ins from $IMAGES_DIR"
+BUILDKIT_IMAGE=
+QEMU_IMAGE=
+# tarball -> the image name it holds (see that folder's README)
+load_image() { # tarball image-name -> sets nothing, loads when the engine lacks it
+  local tarball=$1 name=$2
+  if docker image inspect "$name" >/dev/null 2>&1; then
+    info "$name: present"
+  else
+    gunzip -c "$tarball" | docker load >>"$LOG" 2>&1 || die "docker load of $tarball failed" "$LOG"
+    docker image inspect "$name" >/dev/null 2>&1 || die "$tarball did not hold $name" "$LOG"
+    info "$name: loaded from $tarball"
+  fi
+}
+if [[ -f $IMAGES_DIR/buildkit-v0.32.0-57-local.tar.gz ]]; then
+  load_image "$IMAGES_DIR/buildkit-v0.32.0-57-local.tar.gz" moby/buildkit:v0.32.0-57-local
+  BUILDKIT_IMAGE=moby/buildkit:v0.32.0-57-local
+else
+  info "no BuildKit image in $IMAGES_DIR: tests of the docker-container builder will be skipped"
+fi
+if [[ -f $IMAGES_DIR/binfmt-qemu-v7.2-local.tar.gz ]]; then
+  load_image "$IMAGES_DIR/binfmt-qemu-v7.2-local.tar.gz" tonistiigi/binfmt:qemu-v7.2-local
+  QEMU_IMAGE=tonistiigi/binfmt:qemu-v7.2-local
+else
+  info "no binfmt image in $IMAGES_DIR: tests of the QEMU install will be skipped"
+fi
 
 # --------------------------------------------------------------------------------------
 # 5. registry with htpasswd auth on 127.0.0.1:5000
@@ -545,10 +610,22 @@ COPY rootfs-${TARGETARCH}/ /
 CMD ["/bin/sh"]
 EOF
   login_config
-  info "building and pushing (docker buildx build --platform linux/amd64,linux/arm64 --push)"
-  DOCKER_CONFIG=$LOGIN_CONFIG docker buildx build --progress=plain \
-    --platform linux/amd64,linux/arm64 --provenance=false --sbom=false \
-    --push -t "$BASE_IMAGE" "$BASE_DIR" >>"$LOG" 2>&1 || die "building/pushing $BASE_IMAGE failed" "$LOG" 40
+  if [[ $store == containerd ]]; then
+    info "building and pushing (docker buildx build --platform linux/amd64,linux/arm64 --push)"
+    DOCKER_CONFIG=$LOGIN_CONFIG docker buildx build --progress=plain \
+      --platform linux/amd64,linux/arm64 --provenance=false --sbom=false \
+      --push -t "$BASE_IMAGE" "$BASE_DIR" >>"$LOG" 2>&1 || die "building/pushing $BASE_IMAGE failed" "$LOG" 40
+  else
+    # the classic store builds one platform at a time: push each, then join them in an index
+    info "building and pushing each platform, then joining them (classic image store)"
+    for arch in amd64 arm64; do
+      DOCKER_CONFIG=$LOGIN_CONFIG docker buildx build --progress=plain \
+        --platform "linux/$arch" --provenance=false --sbom=false \
+        --push -t "$BASE_IMAGE-$arch" "$BASE_DIR" >>"$LOG" 2>&1 || die "building/pushing $BASE_IMAGE-$arch failed" "$LOG" 40
+    done
+    DOCKER_CONFIG=$LOGIN_CONFIG docker buildx imagetools create -t "$BASE_IMAGE" "$BASE_IMAGE-amd64" "$BASE_IMAGE-arm64" >>"$LOG" 2>&1 ||
+      die "joining $BASE_IMAGE failed" "$LOG" 40
+  fi
   manifest=$(base_manifest)
   if ! { grep -q '"arm64"' <<<"$manifest" && grep -q '"amd64"' <<<"$manifest"; }; then
     die "pushed, but $BASE_IMAGE is not an index with amd64 and arm64: $manifest"
@@ -594,6 +671,12 @@ export E2E_REGISTRY_PASSWORD_FILE=$PASSWORD_FILE
 export E2E_BASE_IMAGE=$BASE_IMAGE
 export E2E_NODE24=$NODE24
 export E2E_HOME=$STATE
+export E2E_ENGINE=$PROFILE
+export E2E_IMAGE_STORE=$store
+export E2E_ENGINE_VERSION=$ENGINE_VERSION
+export E2E_BUILDX_VERSION=$(awk '{print $2}' <<<"$BUILDX_VERSION")
+export E2E_BUILDKIT_IMAGE=$BUILDKIT_IMAGE
+export E2E_QEMU_IMAGE=$QEMU_IMAGE
 EOF
 mv "$STATE/env.tmp" "$STATE/env"
 
@@ -602,7 +685,8 @@ cat <<EOF
 
 setup-engine: ready in $((T1 - T0))s
   docker client  $(command -v docker) $(docker version --format '{{.Client.Version}}')
-  engine         $ENGINE_VERSION (pid $(cat "$DOCKERD_PID" 2>/dev/null || echo '?'), unix://$DOCKER_SOCK, containerd image store)
+  engine         $ENGINE_VERSION (profile $PROFILE, pid $(cat "$DOCKERD_PID" 2>/dev/null || echo '?'), unix://$DOCKER_SOCK, $store image store)
+  stand-ins      ${BUILDKIT_IMAGE:-no BuildKit image} ${QEMU_IMAGE:-no binfmt image}
   buildx         $(awk '{print $2}' <<<"$BUILDX_VERSION") ($HOME/.docker/cli-plugins, /usr/local/lib/docker/cli-plugins)
   qemu           $(grep '^interpreter' "$A64" | awk '{print $2}') ($(grep '^flags' "$A64" | tr -d ' '))
   registry       http://$REGISTRY_ADDR (user $REGISTRY_USER, password in $PASSWORD_FILE)
