@@ -147,7 +147,8 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   const builder: BuildRequest = {
     platforms: inputs.platforms,
     needs: builderNeeds(platformNames, buildArgs, Boolean(platform) && push.push),
-    load: !platform && (inputs.load || Boolean(gate)),
+    // The user's load; a gate's load is the gate's own route (see main).
+    load: !platform && inputs.load,
     ...(inputs.builder ? { requested: inputs.builder } : {}),
   };
   return {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helpers shared with the other end-to-end files
 import { decodeJwt, MARKER, registryManifestTls, startCloud } from './cloud.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { dockerPush, indexPlatforms, loadEngineEnv } from './engine.mjs';
+import { dockerPush, indexPlatforms, loadEngineEnv, testBuilderArgs } from './engine.mjs';
 
 interface Account {
   accountId: string;
@@ -349,7 +349,7 @@ describe('registries on the real hostnames (TLS on 127.0.0.1:443)', () => {
       expect(loggedIn.status, loggedIn.stderr).toBe(0);
       expect(loggedIn.stdout).toContain('Login Succeeded');
       // Through dockerPush: registry 2.8 now and then fails buildx's HEAD of the tag it writes.
-      const build = dockerPush(['buildx', 'build', '--progress=plain', '--platform', 'linux/amd64,linux/arm64', '--push', '-t', target.ref, context], dockerConfig);
+      const build = dockerPush(['buildx', 'build', ...testBuilderArgs(dockerConfig), '--progress=plain', '--platform', 'linux/amd64,linux/arm64', '--push', '-t', target.ref, context], dockerConfig);
       expect(build.status, build.stderr.split('\n').slice(-30).join('\n')).toBe(0);
       const manifest = (await registryManifestTls(target.host, target.repository, '1', { username: target.username, password: target.password })) as Manifest;
       expect(manifest.status).toBe(200);

@@ -111,3 +111,53 @@ export function runnerHome() {
   writeFileSync(path.join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [EARLIER_LOGIN.registry]: { auth: EARLIER_LOGIN.auth } } }, null, 2));
   return home;
 }
+
+/** The image store of the engine under test: 'classic' (ubuntu-latest's) or 'containerd'. */
+export function imageStore() {
+  return process.env.E2E_IMAGE_STORE || 'containerd';
+}
+
+/**
+ * Whether the action builds with --load and has the engine push (docker driver on the
+ * containerd store with a buildx before 0.22, see src/plan.ts buildArgsForBuilder): then a
+ * push run has a `push` phase of its own.
+ */
+export function enginePushesAfterBuild() {
+  const [major, minor] = (process.env.E2E_BUILDX_VERSION || '').split('.').map(Number);
+  return imageStore() === 'containerd' && major === 0 && minor < 22;
+}
+
+const TEST_BUILDER = 'e2e-tests-builder';
+let testBuilderMade = false;
+
+/**
+ * `--builder NAME` for the tests' own raw buildx commands that need what the default builder
+ * does only on the containerd store (several platforms, an OCI layout): on the classic store,
+ * a docker-container builder with the BuildKit stand-in, made once in the user's docker
+ * config and reused (a leftover is harmless: the next run takes it), and made visible to the
+ * test's own docker config folder `configDir`. [] on the containerd store.
+ */
+export function testBuilderArgs(configDir) {
+  if (imageStore() === 'containerd') return [];
+  if (!testBuilderMade && docker(['buildx', 'inspect', TEST_BUILDER]).status !== 0) {
+    const image = process.env.E2E_BUILDKIT_IMAGE;
+    if (!image) throw new Error('the classic image store needs a docker-container builder for this test, and no BuildKit image was loaded (../shared/images)');
+    const created = docker(['buildx', 'create', '--name', TEST_BUILDER, '--driver', 'docker-container', '--driver-opt', `image=${image}`, '--driver-opt', 'network=host', '--bootstrap']);
+    if (created.status !== 0) throw new Error(`creating ${TEST_BUILDER}: ${created.stderr}`);
+  }
+  testBuilderMade = true;
+  // buildx keeps its builders in $DOCKER_CONFIG/buildx: share the user's with the test's folder
+  const state = path.join(os.homedir(), '.docker', 'buildx');
+  if (configDir && !existsSync(path.join(configDir, 'buildx'))) symlinkSync(state, path.join(configDir, 'buildx'));
+  return ['--builder', TEST_BUILDER];
+}
+
+/**
+ * A RUN step of the example app's Dockerfile (`[linux/<arch> 2/3]`) taken from a cache, in
+ * BuildKit's plain progress: the step's first line after its name is CACHED, or the cached
+ * layer being fetched (`sha256:... 1.0MB / 1.0MB`) or extracted; a step that ran again shows
+ * `DONE` (it prints nothing) instead.
+ */
+export function runStepFromCache(architecture) {
+  return new RegExp(`#(\\d+) \\[linux/${architecture} 2/3\\] RUN[^\\n]*\\n#\\1 (CACHED|extracting sha256:[0-9a-f]{64}|sha256:[0-9a-f]{64} [0-9.]+[kMG]?B / [0-9.]+[kMG]?B)`);
+}

@@ -1,5 +1,6 @@
 // End to end: split native builds. Each platform is built alone into an OCI layout by
-// the real buildx (docker driver, containerd image store), pushed by digest with
+// the real buildx (docker driver on the containerd image store; on the classic store a
+// docker-container builder, see testBuilderArgs), pushed by digest with
 // pushOciLayout through the registry API, and the digests are merged into one tag by
 // the real `docker buildx imagetools create`. Assertions read the registry over HTTP.
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/registries/client.js';
 import { isIndexType, OCI_INDEX, OCI_MANIFEST, pushOciLayout, readOciLayout, type PushResult } from '../../src/registries/oci-push.js';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, indexPlatforms, loadEngineEnv, registryManifest, testDockerConfig } from './engine.mjs';
+import { docker, indexPlatforms, loadEngineEnv, registryManifest, testBuilderArgs, testDockerConfig } from './engine.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
 import { REPO_ROOT } from './runner.mjs';
 
@@ -60,7 +61,7 @@ function buildLayout(platform: string, extra: string[] = []): { dir: string; sec
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'oci-layout-e2e-')), 'layout');
   const started = Date.now();
   const result = docker(
-    ['buildx', 'build', '--platform', platform, '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--output', `type=oci,dest=${dir},tar=false`, ...extra, context],
+    ['buildx', 'build', ...testBuilderArgs(config), '--platform', platform, '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--output', `type=oci,dest=${dir},tar=false`, ...extra, context],
     config,
   );
   expect(result.status, result.stderr).toBe(0);

@@ -468,7 +468,21 @@ load_image() { # tarball image-name -> sets nothing, loads when the engine lacks
 }
 if [[ -f $IMAGES_DIR/buildkit-v0.32.0-57-local.tar.gz ]]; then
   load_image "$IMAGES_DIR/buildkit-v0.32.0-57-local.tar.gz" moby/buildkit:v0.32.0-57-local
-  BUILDKIT_IMAGE=moby/buildkit:v0.32.0-57-local
+  # The official image carries a CA bundle (Alpine's ca-certificates); the stand-in has none,
+  # so BuildKit could reach no HTTPS registry. Give it this machine's bundle, which also holds
+  # the test CA the cloud tests serve ghcr.io, ECR and GAR hostnames with.
+  bundle_tag=$(sha256sum /etc/ssl/certs/ca-certificates.crt | cut -c1-12)
+  BUILDKIT_IMAGE=build-push-e2e/buildkit:v0.32.0-57-local-ca-$bundle_tag
+  if docker image inspect "$BUILDKIT_IMAGE" >/dev/null 2>&1; then
+    info "$BUILDKIT_IMAGE: present"
+  else
+    ctx=$(mktemp -d /tmp/build-push-e2e-buildkit.XXXXXX)
+    TMP_DIRS+=("$ctx")
+    cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
+    printf 'FROM moby/buildkit:v0.32.0-57-local\nCOPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\n' >"$ctx/Dockerfile"
+    docker build -q -t "$BUILDKIT_IMAGE" "$ctx" >>"$LOG" 2>&1 || die "building $BUILDKIT_IMAGE failed" "$LOG"
+    info "$BUILDKIT_IMAGE: built (the stand-in plus this machine's CA bundle)"
+  fi
 else
   info "no BuildKit image in $IMAGES_DIR: tests of the docker-container builder will be skipped"
 fi
