@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Docker } from './buildx/exec.js';
 import { lastLines } from './buildx/exec.js';
@@ -8,7 +9,8 @@ import { ActionError, InputError } from './errors.js';
  * The gate: tests and a scan that run on the exact image that will be pushed, before
  * anything is pushed. The image is built once and loaded (containerd image store: its
  * image ID is the index digest), gated, then pushed as is, so the pushed digest is the
- * gated one.
+ * gated one. On the classic store a multi-platform image is built into an OCI layout
+ * instead, gated one platform at a time, and that layout is pushed.
  */
 export interface GatePlan {
   /** argv run in a container of the image (entrypoint reset), or undefined. */
@@ -91,12 +93,55 @@ function runHost(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ exi
   });
 }
 
+/**
+ * Where the gate finds the image: loaded in the engine as one image (the containerd store
+ * holds every platform; the classic store one), or an OCI layout of every platform, loaded
+ * into a classic store one platform at a time under `layoutImageName`.
+ */
+export type GateSource =
+  | { readonly kind: 'engine'; readonly image: string }
+  | { readonly kind: 'layout'; readonly dir: string; readonly localName: string; readonly nativePlatform: string };
+
+/** The local name of one platform's image loaded from the gate's layout. */
+export function layoutImageName(localName: string, platform: string): string {
+  return `${localName}-${platform.replace(/\//g, '-')}`;
+}
+
+/** The local images a gate over `source` may load (for clean-up, recorded before it runs). */
+export function gateImages(gate: GatePlan, source: GateSource): string[] {
+  if (source.kind === 'engine') return [source.image];
+  return [...new Set([...gate.testPlatforms, source.nativePlatform])].map((platform) => layoutImageName(source.localName, platform));
+}
+
+/** Gives the image to run for `platform`: the engine's, or that platform's, loaded from the layout once. */
+function imageFinder(source: GateSource, docker: Docker, workDir: string, log: (line: string) => void): (platform: string) => Promise<string> {
+  if (source.kind === 'engine') return async () => source.image;
+  const loaded = new Map<string, Promise<string>>();
+  const load = async (platform: string): Promise<string> => {
+    const name = layoutImageName(source.localName, platform);
+    const archive = path.join(workDir, `gate-${platform.replace(/\//g, '-')}.tar`);
+    const { writeDockerArchive } = await import('./oci/archive.js');
+    const imageId = await writeDockerArchive(source.dir, platform, name, archive);
+    const result = await docker.run(['load', '--input', archive]);
+    await rm(archive, { force: true });
+    if (result.exitCode !== 0) throw new ActionError(`could not load ${platform} of the built image into the engine for the gate: ${lastLines(result.stderr, 3)}`);
+    log(`Loaded ${platform} of the built index as ${name} (image ID ${imageId}, its config digest in the index)`);
+    return name;
+  };
+  return (platform) => {
+    if (!loaded.has(platform)) loaded.set(platform, load(platform));
+    return loaded.get(platform) as Promise<string>;
+  };
+}
+
 /** Runs the test in a container per platform, then the scan; the first failure stops the gate. */
-export async function runGate(gate: GatePlan, image: string, docker: Docker, workDir: string, log: (line: string) => void): Promise<GateResult> {
+export async function runGate(gate: GatePlan, source: GateSource, docker: Docker, workDir: string, log: (line: string) => void): Promise<GateResult> {
+  const imageFor = imageFinder(source, docker, workDir, log);
   let tested = false;
   if (gate.test) {
     const [entry, ...rest] = gate.test;
     for (const platform of gate.testPlatforms) {
+      const image = await imageFor(platform);
       log(`Testing ${image} on ${platform}: ${gate.test.join(' ')}`);
       const result = await docker.run(['run', '--rm', '--pull', 'never', '--platform', platform, '--entrypoint', entry ?? '', image, ...rest], { live: true });
       if (result.exitCode !== 0) {
@@ -108,11 +153,19 @@ export async function runGate(gate: GatePlan, image: string, docker: Docker, wor
   }
   let scanned = false;
   if (gate.scan) {
+    // {image}: the image as the engine has it (on the classic store, the native platform's).
+    const wantsImage = gate.scan.some((arg) => arg.includes('{image}'));
+    const image = source.kind === 'engine' ? source.image : wantsImage ? await imageFor(source.nativePlatform) : '';
     let oci: string | undefined;
     if (gate.scan.some((arg) => arg.includes('{oci}'))) {
       oci = path.join(workDir, 'image.oci.tar');
-      const saved = await docker.run(['image', 'save', '--output', oci, image]);
-      if (saved.exitCode !== 0) throw new ActionError(`could not export ${image} as an OCI archive for the scan: ${lastLines(saved.stderr, 3)}`);
+      if (source.kind === 'layout') {
+        const { writeOciArchive } = await import('./oci/archive.js');
+        await writeOciArchive(source.dir, oci);
+      } else {
+        const saved = await docker.run(['image', 'save', '--output', oci, source.image]);
+        if (saved.exitCode !== 0) throw new ActionError(`could not export ${source.image} as an OCI archive for the scan: ${lastLines(saved.stderr, 3)}`);
+      }
     }
     const argv = substitute(gate.scan, { image, ...(oci ? { oci } : {}) });
     log(`Scanning: ${argv.join(' ')}`);

@@ -13,13 +13,13 @@ import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
 import { ActionError, errorMessage } from './errors.js';
-import { GateFailure, gatedImageMatches, runGate } from './gate.js';
+import { gateImages, GateFailure, gatedImageMatches, runGate, type GateSource } from './gate.js';
 import { pushFromEngine } from './engine-push.js';
 import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.js';
 import { PhaseError, Phases } from './phase.js';
 import { buildArgsForBuilder, makePlan, type Plan } from './plan.js';
 import { PRIVILEGED_PR_EVENTS } from './trust.js';
-import { mergeDigests, missingFromMerge, pushLayoutByDigest, readMergeDigests, repositories, splitOutputArgs, writeDigestFile } from './split.js';
+import { mergeDigests, missingFromMerge, pushLayout, readMergeDigests, repositories, splitOutputArgs, writeDigestFile } from './split.js';
 import { repositoryInfo } from './repository.js';
 import { commitDateFromPayload } from './tags/metadata.js';
 import type { ImageReference } from './tags/reference.js';
@@ -201,10 +201,6 @@ async function run(): Promise<void> {
     );
     report = { ...report, builder: builder.description };
 
-    if (runPlan.gate && !builder.containerdStore && runPlan.platforms.length > 1) {
-      // A multi-platform image can only be loaded (and so gated as one image) into the containerd image store.
-      throw new PhaseError('builder', new ActionError('test and scan of a multi-platform image need it loaded into the engine, which takes the containerd image store; this runner\'s engine has none: enable "features": {"containerd-snapshotter": true} in daemon.json, or gate one platform'));
-    }
     const { text: buildxVersion, version } = await buildx;
     const route = buildArgsForBuilder(runPlan, builder, pushesTwiceWithDockerDriver(version));
     if (route.pushFromEngine) {
@@ -252,7 +248,7 @@ async function run(): Promise<void> {
 
     if (split && runPlan.push.push) {
       const pushed = await phases.run('push', async () =>
-        builder.driver === 'docker' ? pushLayoutByDigest(split.layoutDir, runPlan.references, credentials, retry, core.info) : { digest: build.digest, platforms: [split.platform] },
+        builder.driver === 'docker' ? pushLayout(split.layoutDir, runPlan.references, credentials, { retry, log: core.info, tagged: false }) : { digest: build.digest, platforms: [split.platform] },
       );
       const digestFile = await writeDigestFile(inputs.digestDir ? path.resolve(context.workspace, inputs.digestDir) : path.join(context.runnerTemp, 'digests'), pushed.digest);
       core.info(`Digest ${pushed.digest} written to ${digestFile} for the merge job`);
@@ -267,27 +263,37 @@ async function run(): Promise<void> {
     if (route.pushFromEngine) await phases.run('push', () => pushFromEngine(docker, runPlan.tags, { ...enginePush, ...(deadline === undefined ? {} : { deadline, timeoutMs: inputs.timeoutMs }) }));
 
     const gate = runPlan.gate;
+    /** The gated layout's index digest, once pushed: what every tag must hold. */
+    let pushedLayout: string | undefined;
     if (gate) {
-      const image = runPlan.tags[0] ?? gate.localName;
-      if (!inputs.load) saveState({ loadedImages: runPlan.tags.length ? runPlan.tags : [gate.localName] });
+      const gateLayout = route.gateLayout;
+      const source: GateSource = gateLayout
+        ? { kind: 'layout', dir: gateLayout, localName: gate.localName, nativePlatform: runPlan.platforms.find((platform) => platform.split('/')[1] === HOST_ARCH) ?? runPlan.platforms[0] ?? '' }
+        : { kind: 'engine', image: runPlan.tags[0] ?? gate.localName };
+      // Removed by clean-up whatever happens: what the gate loads (a user's own load stays).
+      if (gateLayout) saveState({ loadedImages: gateImages(gate, source) });
+      else if (!inputs.load) saveState({ loadedImages: runPlan.tags.length ? runPlan.tags : [gate.localName] });
       const result = await phases.run('gate', async () => {
         try {
-          return await runGate(gate, image, docker, runPlan.workDir, core.info);
+          return await runGate(gate, source, docker, runPlan.workDir, core.info);
         } catch (error) {
           if (error instanceof GateFailure) report = { ...report, gate: { ...error.partial, failureOutput: error.output } };
           throw error;
         }
       });
       report = { ...report, gate: result };
-      if (runPlan.push.push) {
+      if (runPlan.push.push && gateLayout) {
+        // The layout the gate read, byte for byte, under every tag.
+        pushedLayout = (await phases.run('push', () => pushLayout(gateLayout, runPlan.references, credentials, { retry, log: core.info, tagged: true }))).digest;
+      } else if (runPlan.push.push) {
         await phases.run('push', () => pushFromEngine(docker, runPlan.tags, enginePush));
       }
     }
 
     if (runPlan.push.push) {
       // A gated image must be the one the gate saw: same digest (containerd store) or same config (classic store).
-      let expected = build.digest;
-      if (gate) {
+      let expected = pushedLayout ?? build.digest;
+      if (gate && !pushedLayout) {
         const first = runPlan.references[0];
         const raw = first ? await withRetries(`reading ${first.full} back`, retry, () => read(first), { log: core.info }) : '';
         const landed = raw ? summarizeManifest(raw).digest : '';

@@ -48,6 +48,8 @@ export interface Plan {
   readonly untrustedCode?: string;
   /** Tests and scan before any push; then the loaded image is pushed by `docker push`. */
   readonly gate?: GatePlan;
+  /** The gate's build into an OCI layout, for an engine whose classic image store cannot load a multi-platform image (see buildArgsForBuilder). */
+  readonly gateLayout?: { readonly dir: string; readonly buildArgs: readonly string[] };
   /** The image references to push (from `tags`, or computed by metadata-action's rules). */
   readonly references: readonly ImageReference[];
   /** What docker/metadata-action would output, when `images` is set. */
@@ -164,6 +166,7 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),
     ...(gate ? { gate } : {}),
+    ...(gate && inputs.platforms.length > 1 ? { gateLayout: gateLayoutPlan(withCache, files, host.workDir) } : {}),
     references: inputs.tags,
     cache,
     ...(metadata ? { metadata } : {}),
@@ -172,17 +175,35 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   };
 }
 
+/** One build of every platform into an OCI layout folder, neither loaded nor pushed: what the gate reads on a classic store. */
+function gateLayoutPlan(inputs: Inputs, files: BuildFiles, workDir: string): { dir: string; buildArgs: string[] } {
+  const dir = path.join(workDir, 'gate-layout');
+  return { dir, buildArgs: buildxBuildArgs({ ...inputs, outputs: [...inputs.outputs, `type=oci,dest=${dir},tar=false`] }, { push: false, load: false }, files) };
+}
+
+/** How the build runs once the builder is known. */
+export interface BuildRoute {
+  readonly args: readonly string[];
+  /** The engine pushes the loaded image afterwards (see pushesTwiceWithDockerDriver). */
+  readonly pushFromEngine: boolean;
+  /** The gate reads this OCI layout, and it is what gets pushed (classic image store, several platforms). */
+  readonly gateLayout?: string;
+}
+
 /**
- * The argv for the builder this run got, and whether the engine pushes afterwards: with the
- * docker driver on the containerd image store when buildx would push twice there (see
- * pushesTwiceWithDockerDriver). Loading the image into the engine and pushing from there
- * once puts the same index in the registry, for less time and fewer registry requests.
+ * The argv for the builder this run got, and what happens after it:
+ * - with the docker driver on the containerd image store, when buildx would push twice
+ *   there (see pushesTwiceWithDockerDriver), the image is loaded and the engine pushes it
+ *   once: the same index in the registry, for less time and fewer registry requests;
+ * - a gated multi-platform build on an engine without the containerd store (which holds one
+ *   platform per image) goes into an OCI layout, gated one platform at a time and pushed as is.
  */
 export function buildArgsForBuilder(
-  plan: Pick<Plan, 'buildArgs' | 'engineBuildArgs'>,
+  plan: Pick<Plan, 'buildArgs' | 'engineBuildArgs' | 'gateLayout'>,
   builder: { readonly driver: string; readonly containerdStore: boolean },
   buildxPushesTwice: boolean,
-): { args: readonly string[]; pushFromEngine: boolean } {
+): BuildRoute {
+  if (plan.gateLayout && !builder.containerdStore) return { args: plan.gateLayout.buildArgs, pushFromEngine: false, gateLayout: plan.gateLayout.dir };
   if (plan.engineBuildArgs && builder.driver === 'docker' && builder.containerdStore && buildxPushesTwice) return { args: plan.engineBuildArgs, pushFromEngine: true };
   return { args: plan.buildArgs, pushFromEngine: false };
 }

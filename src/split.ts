@@ -66,26 +66,28 @@ export async function readMergeDigests(text: string, workspace: string): Promise
   return parseDigestList(value);
 }
 
-/** Pushes the OCI layout by digest to every image repository (the docker-driver path). */
-export async function pushLayoutByDigest(
+/**
+ * Pushes an OCI layout to every repository of `references` through the registry API, by
+ * digest only (push-by-digest) or also under each reference's tag (a gated layout); every
+ * repository must end up with the same digest.
+ */
+export async function pushLayout(
   layoutDir: string,
   references: readonly ImageReference[],
   credentials: ReadonlyMap<string, BasicCredential>,
-  retry: RetryPolicy,
-  log: (line: string) => void,
+  options: { readonly retry: RetryPolicy; readonly log: (line: string) => void; readonly tagged: boolean },
 ): Promise<{ digest: string; platforms: string[] }> {
   let result: { digest: string; platforms: string[] } | undefined;
-  const seen = new Set<string>();
-  for (const reference of references) {
-    const name = `${reference.registry}/${reference.repository}`;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const client = new RegistryClient(reference.registry, credentials.get(reference.registry));
-    const pushed = await pushOciLayout(layoutDir, { registry: reference.registry, repository: reference.repository }, client, { log, retry });
+  for (const name of repositories(references)) {
+    const [first] = references.filter((reference) => `${reference.registry}/${reference.repository}` === name);
+    if (!first) continue;
+    const tags = options.tagged ? references.filter((reference) => reference.registry === first.registry && reference.repository === first.repository).map((reference) => reference.tag ?? 'latest') : [];
+    const client = new RegistryClient(first.registry, credentials.get(first.registry));
+    const pushed = await pushOciLayout(layoutDir, { registry: first.registry, repository: first.repository }, client, { log: options.log, retry: options.retry, tags });
     if (result && pushed.digest !== result.digest) throw new ActionError(`${name} received ${pushed.digest}, another repository ${result.digest}`);
     result = { digest: pushed.digest, platforms: pushed.platforms };
   }
-  if (!result) throw new ActionError('push-by-digest needs an image to push to (images or tags)');
+  if (!result) throw new ActionError(options.tagged ? 'the gated image has no tag to push to' : 'push-by-digest needs an image to push to (images or tags)');
   return result;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { gatedImageMatches, splitCommand, substitute } from '../src/gate.js';
+import { gatedImageMatches, gateImages, layoutImageName, splitCommand, substitute, type GatePlan } from '../src/gate.js';
 import { makePlan, planGate } from '../src/plan.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
@@ -71,5 +71,22 @@ describe('gatedImageMatches', () => {
   it('anything else is not the gated image', () => {
     expect(gatedImageMatches(`sha256:${'b'.repeat(64)}`, manifest, `sha256:${'d'.repeat(64)}`)).toBe(false);
     expect(gatedImageMatches(`sha256:${'b'.repeat(64)}`, 'not json', config)).toBe(false);
+  });
+});
+
+describe('images the gate loads (removed by clean-up)', () => {
+  const gate: GatePlan = { test: ['true'], testPlatforms: ['linux/amd64', 'linux/arm64'], localName: 'build-push-gate:build-push-1a2b3c4d' };
+
+  it('names one local image per platform of a layout', () => {
+    expect(layoutImageName('build-push-gate:build-push-1a2b3c4d', 'linux/arm/v7')).toBe('build-push-gate:build-push-1a2b3c4d-linux-arm-v7');
+  });
+
+  it.each([
+    ['the engine holds the image: that one', { kind: 'engine', image: 'r/app:1' } as const, ['r/app:1']],
+    ['a layout: each tested platform', { kind: 'layout', dir: '/l', localName: gate.localName, nativePlatform: 'linux/amd64' } as const, [`${gate.localName}-linux-amd64`, `${gate.localName}-linux-arm64`]],
+    ['a layout with a scan only: the native platform ({image})', { kind: 'layout', dir: '/l', localName: gate.localName, nativePlatform: 'linux/arm64' } as const, [`${gate.localName}-linux-arm64`]],
+  ])('%s', (name, source, expected) => {
+    const plan = name.includes('scan only') ? { ...gate, test: undefined, testPlatforms: [] } : gate;
+    expect(gateImages(plan as GatePlan, source)).toEqual(expected);
   });
 });

@@ -173,3 +173,32 @@ describe('buildArgsForBuilder: who pushes', () => {
     expect(buildArgsForBuilder(made, { driver: 'docker', containerdStore: true }, true)).toEqual({ args: made.buildArgs, pushFromEngine: false });
   });
 });
+
+describe('buildArgsForBuilder: the gate on an engine without the containerd image store', () => {
+  const gated = makePlan(inputsFrom({ tags: TAGS, 'registry-auth': REGISTRY_AUTH, test: 'true', platforms: 'linux/amd64,linux/arm64' }), fixtureContext('push'), HOST);
+
+  it('plans one build of every platform into an OCI layout, neither loaded nor pushed', () => {
+    const layout = gated.gateLayout;
+    expect(layout?.dir).toBe(`${HOST.workDir}/gate-layout`);
+    expect(layout?.buildArgs).toContain(`type=oci,dest=${HOST.workDir}/gate-layout,tar=false`);
+    expect(layout?.buildArgs).not.toContain('--load');
+    expect(layout?.buildArgs).not.toContain('--push');
+    expect(layout?.buildArgs).toContain('linux/amd64,linux/arm64');
+  });
+
+  it.each([
+    ['classic store, docker-container builder', { driver: 'docker-container', containerdStore: false }, true],
+    ['classic store, any other builder', { driver: 'remote', containerdStore: false }, true],
+    ['containerd store: the image is loaded whole', { driver: 'docker', containerdStore: true }, false],
+  ] as const)('%s → layout route: %s', (_name, builder, layout) => {
+    const route = buildArgsForBuilder(gated, builder, false);
+    expect(route.gateLayout).toBe(layout ? gated.gateLayout?.dir : undefined);
+    expect(route.args).toEqual(layout ? gated.gateLayout?.buildArgs : gated.buildArgs);
+  });
+
+  it('gates a single platform by loading it, on any store', () => {
+    const single = makePlan(inputsFrom({ tags: TAGS, test: 'true', platforms: 'linux/amd64' }), fixtureContext('push'), HOST);
+    expect(single.gateLayout).toBeUndefined();
+    expect(buildArgsForBuilder(single, { driver: 'docker', containerdStore: false }, false)).toEqual({ args: single.buildArgs, pushFromEngine: false });
+  });
+});

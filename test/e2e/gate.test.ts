@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, indexPlatforms, loadEngineEnv, registryManifest, runnerHome } from './engine.mjs';
+import { docker, imageStore, indexPlatforms, loadEngineEnv, registryManifest, runnerHome } from './engine.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
 import { runAction } from './runner.mjs';
 
@@ -54,6 +54,13 @@ describe('gate', () => {
     expect(result.main.log).toMatch(/Testing .* on linux\/amd64: cat \/arch\n(?:\[command\].*\n)?x86_64/);
     expect(result.summary).toContain("- **Gate** tested and scanned; the pushed digest is the gated image's");
     expect(result.main.log).toContain('Removed the gated image');
+    if (imageStore() === 'classic') {
+      // One build into an OCI layout; each tested platform loaded from it by itself; that layout pushed.
+      expect(result.main.log).toMatch(/--output type=oci,dest=\S+gate-layout,tar=false/);
+      expect(result.main.log).toMatch(/Loaded linux\/amd64 of the built index as build-push-gate:\S+-linux-amd64 \(image ID sha256:[0-9a-f]{64}/);
+      expect(result.main.log).toContain(`Pushed ${engine.registry}/${repository}@${manifest.digest}`);
+      expect(docker(['image', 'ls', '--format', '{{.Repository}}', 'build-push-gate']).stdout.trim()).toBe('');
+    }
   });
 
   it('a failing test → the step fails, nothing is pushed', async () => {
@@ -87,6 +94,8 @@ describe('gate', () => {
     expect(result.main.exitCode, result.main.log).toBe(0);
     expect(result.main.log).toMatch(/Testing .* on linux\/arm64: cat \/arch\n(?:\[command\].*\n)?aarch64/);
     expect(result.outputs.tested).toBe('true');
+    // On the classic store the arm64 image ran is the one in the pushed index: its config digest is the image ID loaded.
+    if (imageStore() === 'classic') expect(result.main.log).toMatch(/Loaded linux\/arm64 of the built index as \S+ \(image ID sha256:[0-9a-f]{64}/);
   });
 
   it('runs on a pull request without pushing', async () => {
