@@ -20,9 +20,7 @@
  * buildx names the Dockerfile by its base name only, so the path comes from the caller.
  */
 import * as path from 'node:path';
-import { EOL } from 'node:os';
-import * as core from './runner.js';
-import { escapeData } from './runner.js';
+import * as core from '@actions/core';
 
 export interface Annotation {
   /** Path of the Dockerfile relative to the repository root (what GitHub links). */
@@ -137,20 +135,14 @@ export function dockerfileAnnotations(buildxOutput: string, dockerfilePath?: str
   return annotations;
 }
 
-/** Workflow-command property escaping: data escaping plus `:` and `,`. */
-export function escapeProperty(text: string): string {
-  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
-}
-
-/** `::error file=...,line=...,title=...::message`, escaped as the runner expects. */
-export function formatAnnotation(annotation: Annotation): string {
-  const properties = [
-    `file=${escapeProperty(annotation.file)}`,
-    `line=${annotation.line}`,
-    ...(annotation.endLine !== undefined && annotation.endLine > annotation.line ? [`endLine=${annotation.endLine}`] : []),
-    `title=${escapeProperty(annotation.title)}`,
-  ];
-  return `::error ${properties.join(',')}::${escapeData(annotation.message)}`;
+/** Writes one `::error file=...,line=...` annotation (the runner links it to the Dockerfile line). */
+export function emitAnnotation(annotation: Annotation): void {
+  core.error(annotation.message, {
+    title: annotation.title,
+    file: annotation.file,
+    startLine: annotation.line,
+    ...(annotation.endLine !== undefined && annotation.endLine > annotation.line ? { endLine: annotation.endLine } : {}),
+  });
 }
 
 /**
@@ -179,7 +171,7 @@ export function dockerfileFromBuildArgs(args: readonly string[], workspace: stri
 /** Emits one `::error file=...` annotation per located build error. Never throws. */
 export function emitDockerfileAnnotations(buildxOutput: string, args: readonly string[], workspace = process.env.GITHUB_WORKSPACE || process.cwd()): void {
   try {
-    for (const annotation of dockerfileAnnotations(buildxOutput, dockerfileFromBuildArgs(args, workspace))) process.stdout.write(`${formatAnnotation(annotation)}${EOL}`);
+    for (const annotation of dockerfileAnnotations(buildxOutput, dockerfileFromBuildArgs(args, workspace))) emitAnnotation(annotation);
   } catch (error) {
     core.debug(`could not annotate the Dockerfile: ${String(error)}`);
   }

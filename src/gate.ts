@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
+import * as exec from '@actions/exec';
 import type { Docker } from './buildx/exec.js';
-import { lastLines } from './buildx/exec.js';
-import { ActionError, InputError } from './errors.js';
+import { definedOnly, lastLines } from './buildx/exec.js';
+import { ActionError, errorMessage, InputError } from './errors.js';
 
 /**
  * The gate: tests and a scan that run on the exact image that will be pushed, before
@@ -73,24 +73,21 @@ export interface GateResult {
   readonly failureOutput?: string;
 }
 
-function runHost(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number; output: string }> {
-  return new Promise((resolve) => {
-    const [command, ...args] = argv;
-    if (!command) {
-      resolve({ exitCode: 1, output: 'empty command' });
-      return;
-    }
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const take = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      process.stdout.write(chunk);
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('error', (error) => resolve({ exitCode: 127, output: `${output}${error.message}` }));
-    child.on('close', (code) => resolve({ exitCode: code ?? 1, output }));
-  });
+/** A scan on the host through @actions/exec: its output streams to the log and is kept for the summary. */
+async function runHost(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number; output: string }> {
+  const [command, ...args] = argv;
+  if (!command) return { exitCode: 1, output: 'empty command' };
+  let output = '';
+  const take = (chunk: Buffer): void => {
+    output += chunk.toString('utf8');
+    process.stdout.write(chunk);
+  };
+  try {
+    const exitCode = await exec.exec(command, args, { env: definedOnly(env), input: Buffer.alloc(0), silent: true, ignoreReturnCode: true, listeners: { stdout: take, stderr: take } });
+    return { exitCode, output };
+  } catch (error) {
+    return { exitCode: 127, output: `${output}${errorMessage(error)}` };
+  }
 }
 
 /**

@@ -1,14 +1,14 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as core from '@actions/core';
+import * as exec from '@actions/exec';
 import { BuildFailure, checkBuildContext, exportedDigest, exportedImageManifests, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
 import { restoreLocalCache, saveLocalCache } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
 import { inspectEngine, pushesTwiceWithDockerDriver, readBuildxVersion, selectBuilder, type BuildxVersion } from './buildx/builder.js';
-import { childEnvironment, Docker, findBuildxPlugin, refuseNewChildren, settleChildren, stopChildren } from './buildx/exec.js';
+import { childEnvironment, definedOnly, Docker, findBuildxPlugin, refuseNewChildren, settleChildren, stopChildren } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
@@ -26,7 +26,7 @@ import type { ImageReference } from './tags/reference.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig, userDockerConfigDir } from './registries/docker-config.js';
 import { logIn, startHealthChecks } from './registries/login.js';
-import * as core from './runner.js';
+import { maskSecret } from './mask.js';
 import { savedState, saveState } from './state.js';
 import { cleanUp } from './cleanup.js';
 import { cacheStats, describePlan, platformManifestDigests, platformSizes, publish, type Report } from './summary.js';
@@ -36,8 +36,9 @@ const HOST_ARCH = dockerArchitecture(process.arch);
 let sourceDateEpoch: number | undefined;
 
 function readInputs(): Inputs {
-  const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name, process.env, name.startsWith('sep-'))])) as RawInputs;
-  return parseInputs(raw, (secret) => core.setSecret(secret));
+  // Separators keep their whitespace (a space is a valid separator).
+  const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name, { trimWhitespace: !name.startsWith('sep-') })])) as RawInputs;
+  return parseInputs(raw, maskSecret);
 }
 
 /** The commit checked out in the workspace; only asked for where it matters (pull_request_target, workflow_run). */
@@ -45,23 +46,33 @@ async function checkedOutSha(context: Context, buildContext: string): Promise<st
   if (!PRIVILEGED_PR_EVENTS.has(context.eventName)) return undefined;
   // The build context's checkout is what the build runs, wherever it sits in the workspace.
   const cwd = path.resolve(context.workspace, buildContext);
-  return new Promise((resolve) => execFile('git', ['rev-parse', 'HEAD'], { cwd, env: childEnvironment() }, (error, stdout) => resolve(error ? undefined : stdout.trim())));
+  const head = await git(['rev-parse', 'HEAD'], cwd);
+  return head || undefined;
+}
+
+/** A git query through @actions/exec: its trimmed output, or '' when git fails or is missing. */
+async function git(args: string[], cwd: string): Promise<string> {
+  try {
+    const result = await exec.getExecOutput('git', args, { cwd, env: definedOnly(childEnvironment()), input: Buffer.alloc(0), silent: true, ignoreReturnCode: true });
+    return result.exitCode === 0 ? result.stdout.trim() : '';
+  } catch {
+    return '';
+  }
 }
 
 /** The commit time, for reproducible builds: from the push payload, else git. */
 async function commitTime(context: Context): Promise<Date | undefined> {
   const fromPayload = commitDateFromPayload(context.payload as Record<string, unknown>, context.sha);
   if (fromPayload) return fromPayload;
-  return new Promise((resolve) =>
-    execFile('git', ['log', '-1', '--format=%ct'], { cwd: context.workspace, env: childEnvironment() }, (error, stdout) => resolve(error || !/^\d+$/.test(stdout.trim()) ? undefined : new Date(Number(stdout.trim()) * 1000))),
-  );
+  const seconds = await git(['log', '-1', '--format=%ct'], context.workspace);
+  return /^\d+$/.test(seconds) ? new Date(Number(seconds) * 1000) : undefined;
 }
 
 async function plan(inputs: Inputs, context: Context): Promise<Plan> {
   const workDir = path.join(context.runnerTemp, `build-push-${randomUUID().slice(0, 8)}`);
   const [sha, repo, committed] = await Promise.all([
     checkedOutSha(context, inputs.context),
-    inputs.metadata ? repositoryInfo(context, inputs.githubToken, process.env, core.warning) : undefined,
+    inputs.metadata ? repositoryInfo(context, inputs.githubToken, core.warning) : undefined,
     inputs.reproducible ? commitTime(context) : undefined,
   ]);
   if (inputs.reproducible && !committed) core.warning('reproducible: the commit time is unknown (no push payload, no git work tree); SOURCE_DATE_EPOCH is not set');
@@ -135,7 +146,7 @@ async function run(): Promise<void> {
   let report: Report = { dryRun: false, tags: [], platforms: [], pushed: false, digest: '', imageId: '', metadata: '', phases: phases.timings };
   try {
     const inputs = await phases.run('inputs', readInputs);
-    const context = await phases.run('context', () => readContext(process.env, (file) => readFileSync(file, 'utf8'), process.cwd(), os.tmpdir()));
+    const context = await phases.run('context', () => readContext(process.env, process.cwd(), os.tmpdir()));
     const runPlan = await phases.run('plan', () => plan(inputs, context));
     report = {
       ...report,
@@ -166,7 +177,7 @@ async function run(): Promise<void> {
     const engineProbe = inspectEngine(docker, docker.configDir, process.env, inputs.builder);
     engineProbe.catch(() => undefined);
     const emulators = readBinfmtEntries();
-    const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: core.setSecret }, docker, retry, health));
+    const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: maskSecret }, docker, retry, health));
     const read = manifestReader(docker, credentials);
     if (runPlan.merge !== undefined) {
       const merge = runPlan.merge;
@@ -315,7 +326,7 @@ async function run(): Promise<void> {
     if (error instanceof PhaseError && !error.expected && error.cause instanceof Error && error.cause.stack) core.debug(error.cause.stack);
     core.setFailed(message);
   } finally {
-    publish(report);
+    await publish(report);
     // Credentials and temp files go as soon as the work is done, not at the end of the job;
     // the post step only runs when this could not finish (see action.yml post-if).
     // A stopped step is cleaned up by the signal handler below.

@@ -1,4 +1,4 @@
-import * as core from './runner.js';
+import * as core from '@actions/core';
 import { ActionError, errorMessage } from './errors.js';
 import type { PhaseTiming } from './summary.js';
 

@@ -1,4 +1,4 @@
-import * as core from './runner.js';
+import * as core from '@actions/core';
 import { cleanUp } from './cleanup.js';
 import { errorMessage } from './errors.js';
 import { loadState } from './state.js';

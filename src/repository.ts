@@ -1,4 +1,4 @@
-import type { Context, Env } from './context.js';
+import type { Context } from './context.js';
 import { errorMessage } from './errors.js';
 import type { RepositoryInfo } from './tags/metadata.js';
 
@@ -18,20 +18,21 @@ export function repositoryFromPayload(payload: Readonly<Record<string, unknown>>
 
 /**
  * Repository facts for the OCI labels: from the payload, else one GitHub API request
- * with the token. Any failure is a warning: labels are never worth a failed build.
+ * (Octokit from @actions/github, loaded only here) with the token. Any failure is a
+ * warning: labels are never worth a failed build.
  */
-export async function repositoryInfo(context: Context, token: string, env: Env, warn: (message: string) => void): Promise<RepositoryInfo | undefined> {
+export async function repositoryInfo(context: Context, token: string, warn: (message: string) => void): Promise<RepositoryInfo | undefined> {
   const fromPayload = repositoryFromPayload(context.payload);
   if (fromPayload) return fromPayload;
-  if (!context.repository) return undefined;
-  const api = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
+  const [owner, repo] = context.repository.split('/');
+  if (!owner || !repo) return undefined;
   try {
-    const response = await fetch(`${api}/repos/${context.repository}`, {
-      headers: { Accept: 'application/vnd.github+json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      signal: AbortSignal.timeout(5000),
-    });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return repositoryFromPayload({ repository: await response.json() });
+    const { getOctokit } = await import('@actions/github');
+    const { GitHub } = await import('@actions/github/lib/utils');
+    // Without a token the request goes unauthenticated (public repositories answer it).
+    const octokit = token ? getOctokit(token) : new GitHub();
+    const { data } = await octokit.rest.repos.get({ owner, repo, request: { signal: AbortSignal.timeout(5000) } });
+    return repositoryFromPayload({ repository: data });
   } catch (error) {
     warn(`could not read repository ${context.repository} from the GitHub API (${errorMessage(error)}); the OCI labels use what the event payload has`);
     return undefined;

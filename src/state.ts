@@ -1,4 +1,4 @@
-import * as core from './runner.js';
+import * as core from '@actions/core';
 
 /**
  * What main leaves for post (through GITHUB_STATE). Each key is saved the moment the

@@ -4,7 +4,7 @@ import { GHCR } from './registries/ghcr.js';
 import { metadataOutputs, type Metadata } from './tags/metadata.js';
 import { DOCKER_HUB, parseImageReference, type ImageReference } from './tags/reference.js';
 import { imageEntries } from './buildx/verify.js';
-import * as core from './runner.js';
+import * as core from '@actions/core';
 
 /** The plan as users read it in the log, the `plan` output and the summary (the plan holds no secrets). */
 export function describePlan(plan: Plan): string {
@@ -413,14 +413,14 @@ export function formatDuration(milliseconds: number): string {
 }
 
 /** Writes outputs and the job summary. Never throws: a summary problem must not hide the real result. */
-export function publish(report: Report): void {
+export async function publish(report: Report): Promise<void> {
   try {
     for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
   } catch (error) {
     core.setFailed(`could not write the step outputs: ${String(error)}`);
   }
   try {
-    if (process.env.GITHUB_STEP_SUMMARY) core.appendSummary(renderSummary(report));
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(report)).write();
   } catch (error) {
     core.warning(`could not write the job summary: ${String(error)}`);
   }

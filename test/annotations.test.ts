@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { dockerfileAnnotations, dockerfileFromBuildArgs, emitDockerfileAnnotations, escapeProperty, formatAnnotation } from '../src/annotations.js';
+import { dockerfileAnnotations, dockerfileFromBuildArgs, emitAnnotation, emitDockerfileAnnotations, type Annotation } from '../src/annotations.js';
 
 // Captured from the real engine (docker 26, buildx 0.13, plain progress as without a TTY):
 // see test/fixtures/buildx/README.md for the Dockerfiles and commands.
@@ -109,26 +109,45 @@ describe('dockerfileAnnotations (shapes the fixtures lack)', () => {
   });
 });
 
-describe('formatAnnotation', () => {
+/** The workflow command @actions/core writes for `annotation`. */
+function formatAnnotation(annotation: Annotation): string {
+  const chunks: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  try {
+    emitAnnotation(annotation);
+  } finally {
+    spy.mockRestore();
+  }
+  return chunks.join('').replace(/\n$/, '');
+}
+
+describe('emitAnnotation (core.error with file and line properties)', () => {
   it('writes the workflow command, escaping properties and message as the runner expects', () => {
     expect(formatAnnotation({ file: 'docker/a,b:c.Dockerfile', line: 2, title: 'RUN failed: 50%,\r\nnow', message: 'exit: 3, 100%\r\nnext line' })).toBe(
-      '::error file=docker/a%2Cb%3Ac.Dockerfile,line=2,title=RUN failed%3A 50%25%2C%0D%0Anow::exit: 3, 100%25%0D%0Anext line',
+      '::error title=RUN failed%3A 50%25%2C%0D%0Anow,file=docker/a%2Cb%3Ac.Dockerfile,line=2::exit: 3, 100%25%0D%0Anext line',
     );
   });
 
   it('adds endLine for an instruction over several lines', () => {
-    expect(formatAnnotation({ file: 'Dockerfile', line: 2, endLine: 4, title: 'RUN failed', message: 'm' })).toBe('::error file=Dockerfile,line=2,endLine=4,title=RUN failed::m');
+    expect(formatAnnotation({ file: 'Dockerfile', line: 2, endLine: 4, title: 'RUN failed', message: 'm' })).toBe('::error title=RUN failed,file=Dockerfile,line=2,endLine=4::m');
+  });
+
+  it('leaves endLine out when it is not after the line', () => {
+    expect(formatAnnotation({ file: 'Dockerfile', line: 2, endLine: 2, title: 'RUN failed', message: 'm' })).toBe('::error title=RUN failed,file=Dockerfile,line=2::m');
   });
 
   it('escapes % first, so an escaped sequence in the text is not taken for an escape', () => {
-    expect(escapeProperty('%3A:')).toBe('%253A%3A');
+    expect(formatAnnotation({ file: 'Dockerfile', line: 1, title: '%3A:', message: 'm' })).toBe('::error title=%253A%3A,file=Dockerfile,line=1::m');
   });
 
   it('formats the real failing RUN as one command line', () => {
     const [annotation] = dockerfileAnnotations(fixture('run-exit-3.txt'), 'example/app/Dockerfile');
     const line = formatAnnotation(annotation ?? { file: '', line: 0, title: '', message: '' });
     expect(line.split('\n')).toHaveLength(1);
-    expect(line.startsWith('::error file=example/app/Dockerfile,line=2,title=RUN failed with exit code 3::process "/bin/sh -c echo')).toBe(true);
+    expect(line.startsWith('::error title=RUN failed with exit code 3,file=example/app/Dockerfile,line=2::process "/bin/sh -c echo')).toBe(true);
   });
 });
 
@@ -164,7 +183,7 @@ describe('emitDockerfileAnnotations', () => {
     });
     emitDockerfileAnnotations(fixture('syntax-error.txt'), ['buildx', 'build', '--builder', 'b', '--file', 'docker/Dockerfile', '--push', '.'], '/w');
     expect(written.join('')).toBe(
-      '::error file=docker/Dockerfile,line=3,title=Dockerfile parse error::dockerfile parse error on line 3: unknown instruction: COPYY (did you mean COPY?)\n',
+      '::error title=Dockerfile parse error,file=docker/Dockerfile,line=3::dockerfile parse error on line 3: unknown instruction: COPYY (did you mean COPY?)\n',
     );
   });
 });

@@ -1,12 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readContext, type Env } from '../src/context.js';
 import { ActionError } from '../src/errors.js';
-import { eventPayloadPath, EVENTS, fixtureContext, fixtureEnv } from './support/context.js';
+import { contextIn, eventPayloadPath, EVENTS, fixtureContext, fixtureEnv } from './support/context.js';
 
-const readFixture = (file: string): string => readFileSync(file, 'utf8');
-const noFile = (file: string): string => {
-  throw new Error(`unexpected read of ${file}`);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'context-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+/** A payload file holding `text`. */
+const payloadFile = (text: string): string => {
+  const file = path.join(dir, `event-${++files}.json`);
+  writeFileSync(file, text);
+  return file;
 };
 
 describe('readContext from the runner environment and event payload fixtures', () => {
@@ -44,19 +51,19 @@ describe('readContext from the runner environment and event payload fixtures', (
     expect(Object.keys(context.payload).length).toBeGreaterThan(0);
   });
 
-  it('reads the payload file named by GITHUB_EVENT_PATH, and only that one', () => {
-    const read: string[] = [];
-    readContext(fixtureEnv('release'), (file) => {
-      read.push(file);
-      return readFixture(file);
-    }, '/cwd', '/tmp');
-    expect(read).toEqual([eventPayloadPath('release')]);
+  it('reads the payload file named by GITHUB_EVENT_PATH', () => {
+    expect(contextIn(fixtureEnv('release')).payload).toEqual(JSON.parse(readFileSync(eventPayloadPath('release'), 'utf8')));
+  });
+
+  it('main reads it through @actions/github, loaded on demand, from the process environment', async () => {
+    const context = await readContext({ ...process.env }, '/cwd', '/tmp');
+    expect(context.workspace).toBe(process.env.GITHUB_WORKSPACE || '/cwd');
   });
 });
 
 describe('readContext defaults', () => {
   it('works with an empty environment, reading no file', () => {
-    expect(readContext({}, noFile, '/work/dir', '/tmp/x')).toStrictEqual({
+    expect(contextIn({}, '/work/dir', '/tmp/x')).toStrictEqual({
       eventName: '',
       ref: '',
       sha: '',
@@ -71,35 +78,33 @@ describe('readContext defaults', () => {
   });
 
   it('treats an empty GITHUB_EVENT_PATH as no payload', () => {
-    expect(readContext({ GITHUB_EVENT_PATH: '' }, noFile, '/cwd', '/tmp').payload).toEqual({});
+    expect(contextIn({ GITHUB_EVENT_PATH: '' }).payload).toEqual({});
   });
 
   it('falls back to the temp dir when RUNNER_TEMP is empty', () => {
-    expect(readContext({ RUNNER_TEMP: '' }, noFile, '/cwd', '/tmp/fallback').runnerTemp).toBe('/tmp/fallback');
+    expect(contextIn({ RUNNER_TEMP: '' }, '/cwd', '/tmp/fallback').runnerTemp).toBe('/tmp/fallback');
   });
 
   it('uses GITHUB_SERVER_URL for GitHub Enterprise Server', () => {
-    expect(readContext({ GITHUB_SERVER_URL: 'https://github.example.com' }, noFile, '/cwd', '/tmp').serverUrl).toBe('https://github.example.com');
+    expect(contextIn({ GITHUB_SERVER_URL: 'https://github.example.com' }).serverUrl).toBe('https://github.example.com');
   });
 
   it.each(['null', '"a string"', '42'])('gives an empty payload when the file holds %s', (text) => {
-    expect(readContext({ GITHUB_EVENT_PATH: '/e.json' }, () => text, '/cwd', '/tmp').payload).toEqual({});
+    expect(contextIn({ GITHUB_EVENT_PATH: payloadFile(text) }).payload).toEqual({});
   });
 });
 
 describe('readContext errors', () => {
   it('fails with an ActionError naming the path when the payload cannot be read', () => {
     const env: Env = { GITHUB_EVENT_PATH: '/nonexistent/event.json' };
-    const read = (): string => {
-      throw Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
-    };
-    expect(() => readContext(env, read, '/cwd', '/tmp')).toThrow(ActionError);
-    expect(() => readContext(env, read, '/cwd', '/tmp')).toThrow('GITHUB_EVENT_PATH points at /nonexistent/event.json, which cannot be read');
+    expect(() => contextIn(env)).toThrow(ActionError);
+    expect(() => contextIn(env)).toThrow('GITHUB_EVENT_PATH points at /nonexistent/event.json, which cannot be read');
+    expect(() => contextIn({ GITHUB_EVENT_PATH: dir })).toThrow(`GITHUB_EVENT_PATH points at ${dir}, which cannot be read`);
   });
 
   it.each(['{', '', '{"ref": "refs/heads/main",}', 'not json'])('fails with an ActionError when the payload is %j', (text) => {
-    const env: Env = { GITHUB_EVENT_PATH: '/runner/_temp/_github_workflow/event.json' };
-    expect(() => readContext(env, () => text, '/cwd', '/tmp')).toThrow(ActionError);
-    expect(() => readContext(env, () => text, '/cwd', '/tmp')).toThrow('the event payload /runner/_temp/_github_workflow/event.json is not valid JSON');
+    const env: Env = { GITHUB_EVENT_PATH: payloadFile(text) };
+    expect(() => contextIn(env)).toThrow(ActionError);
+    expect(() => contextIn(env)).toThrow(`the event payload ${env.GITHUB_EVENT_PATH} is not valid JSON`);
   });
 });

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { access, constants, open, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import * as core from '../runner.js';
-import { ActionError } from '../errors.js';
+import * as core from '@actions/core';
+import * as exec from '@actions/exec';
+import { ActionError, errorMessage } from '../errors.js';
 
 export interface DockerResult {
   readonly exitCode: number;
@@ -23,9 +24,23 @@ export interface DockerRunOptions {
   readonly cleanUp?: boolean;
 }
 
+/** A docker child still running: a cancel waits for it to end, and stops it where it can. */
+interface RunningChild {
+  readonly ended: Promise<unknown>;
+  /** Only for children spawnStoppable started: @actions/exec gives no handle on its own. */
+  readonly kill?: (signal: NodeJS.Signals) => void;
+}
+
 /** Children still running, so a cancelled step can stop them (see stopChildren). */
-const running = new Set<ReturnType<typeof spawn>>();
+const running = new Set<RunningChild>();
 let refusing = false;
+
+function track<T>(ended: Promise<T>, kill?: (signal: NodeJS.Signals) => void): Promise<T> {
+  const child: RunningChild = { ended: ended.catch(() => undefined), ...(kill ? { kill } : {}) };
+  running.add(child);
+  void child.ended.then(() => running.delete(child));
+  return ended;
+}
 
 /**
  * Once the runner stops the step, no docker command but clean-up may start: a retry
@@ -37,19 +52,20 @@ export function refuseNewChildren(): void {
 
 /** True once every docker child running now has ended, false if `ms` pass first. */
 function childrenEnd(ms: number): Promise<boolean> {
-  const ended = Promise.all([...running].map((child) => new Promise((resolve) => child.once('close', resolve))));
+  const ended = Promise.all([...running].map((child) => child.ended));
   return Promise.race([ended.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
 }
 
 /**
- * Sends `signal` to every docker child still running (buildx cancels its build on SIGINT)
- * and resolves when they have ended; one still running after `graceMs` is killed, so none
- * outlives the step (a buildx left behind could finish a push after a cancel).
+ * Sends `signal` to every stoppable docker child still running (buildx cancels its build on
+ * SIGINT) and resolves when all children have ended; a stoppable one still running after
+ * `graceMs` is killed, so none outlives the step (a buildx left behind could finish a push
+ * after a cancel). Short queries run by @actions/exec cannot be signalled: they are waited for.
  */
 export async function stopChildren(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  for (const child of running) child.kill(signal);
+  for (const child of running) child.kill?.(signal);
   if (await childrenEnd(graceMs)) return;
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) child.kill?.('SIGKILL');
   await childrenEnd(1_000);
 }
 
@@ -62,8 +78,63 @@ export async function settleChildren(graceMs: number): Promise<void> {
 }
 
 /**
+ * The one place this action spawns a process itself. @actions/exec takes no abort signal and
+ * gives no handle on its child, and a build, a push or a container must stop with the step
+ * (a cancel, a time limit) so nothing is pushed after it: buildx cancels its build on SIGINT.
+ */
+function spawnStoppable(command: string, args: readonly string[], env: NodeJS.ProcessEnv, options: DockerRunOptions, missing: ActionError): Promise<DockerResult> {
+  let kill: ((signal: NodeJS.Signals) => void) | undefined;
+  const ended = new Promise<DockerResult>((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal } : {}) });
+    kill = (signal) => child.kill(signal);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const take = (into: Buffer[]) => (chunk: Buffer) => {
+      into.push(chunk);
+      if (options.live) process.stdout.write(chunk);
+    };
+    child.stdout.on('data', take(stdout));
+    child.stderr.on('data', take(stderr));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') reject(missing);
+      // Aborted (time limit): the child is being killed; 'close' reports how it ended.
+      else if (error.name !== 'AbortError') reject(error);
+    });
+    child.on('close', (code, signal) => {
+      resolve({ exitCode: code ?? (signal ? 128 : 1), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+  return track(ended, kill);
+}
+
+/** A short docker command through @actions/exec: it finds the binary, passes stdin, captures the output. */
+function execCaptured(command: string, args: readonly string[], env: NodeJS.ProcessEnv, options: DockerRunOptions, missing: ActionError): Promise<DockerResult> {
+  const ended = exec
+    .getExecOutput(command, [...args], {
+      env: definedOnly(env),
+      // Always a stdin, empty unless given, so no command waits on it.
+      input: Buffer.from(options.input ?? ''),
+      silent: true,
+      ignoreReturnCode: true,
+    })
+    .catch((error: unknown) => {
+      throw /Unable to locate executable file/.test(errorMessage(error)) ? missing : error;
+    });
+  return track(ended);
+}
+
+/** @actions/exec's env type: variables without a value left out. */
+export function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/**
  * The one way this action runs `docker`: argv only (never a shell), our private
  * DOCKER_CONFIG, output captured for error messages. No secret ever goes in argv or env.
+ * Builds, pushes, containers and anything with a time limit run so that a cancel can stop
+ * them (spawnStoppable); the short queries and logins run through @actions/exec.
  */
 export class Docker {
   constructor(
@@ -82,39 +153,10 @@ export class Docker {
     const [command, args] = this.buildxPlugin && dockerArgs[0] === 'buildx' ? [this.buildxPlugin, dockerArgs.slice(1)] : [this.command, dockerArgs];
     if (options.live) core.info(`[command]${command} ${args.join(' ')}`);
     else core.debug(`[command]${command} ${args.join(' ')}`);
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, args, {
-        env: { ...this.env(), ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      running.add(child);
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout.push(chunk);
-        if (options.live) process.stdout.write(chunk);
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr.push(chunk);
-        if (options.live) process.stdout.write(chunk);
-      });
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') reject(new ActionError(`"${command}" was not found${command === this.command ? ' on PATH: is Docker installed on this runner?' : ''}`));
-        // Aborted (time limit): the child is being killed; 'close' reports how it ended.
-        else if (error.name !== 'AbortError') reject(error);
-      });
-      child.on('close', (code, signal) => {
-        running.delete(child);
-        resolve({
-          exitCode: code ?? (signal ? 128 : 1),
-          stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8'),
-        });
-      });
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(options.input ?? '');
-    });
+    const env = { ...this.env(), ...options.env };
+    const stoppable = dockerArgs[0] === 'buildx' || options.live === true || options.signal !== undefined;
+    const missing = new ActionError(`"${command}" was not found${command === this.command ? ' on PATH: is Docker installed on this runner?' : ''}`);
+    return stoppable ? spawnStoppable(command, args, env, options, missing) : execCaptured(command, args, env, options, missing);
   }
 
   /** Like run(), but a non-zero exit becomes an Error carrying the last lines of stderr. */

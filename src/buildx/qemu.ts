@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import * as core from '../runner.js';
+import * as core from '@actions/core';
 import { ActionError } from '../errors.js';
 import type { Platform } from '../inputs.js';
 import type { Docker } from './exec.js';

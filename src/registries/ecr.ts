@@ -1,8 +1,7 @@
 import { ActionError, errorMessage } from '../errors.js';
 import type { Env } from '../context.js';
 import type { Inputs } from '../inputs.js';
-import { githubIdToken } from './oidc.js';
-import type { Credential, CredentialProvider, ProviderEnvironment } from './provider.js';
+import { githubIdToken, type Credential, type CredentialProvider, type ProviderEnvironment } from './provider.js';
 
 export const ECR_PUBLIC = 'public.ecr.aws';
 
@@ -50,7 +49,7 @@ function roleSession(environment: ProviderEnvironment, region: string): Promise<
 /** GitHub OIDC token → STS AssumeRoleWithWebIdentity. Undefined: use the SDK's default chain. */
 async function assumeRole({ inputs, env, mask }: ProviderEnvironment, region: string): Promise<AwsCredentials | undefined> {
   if (!inputs.awsRoleToAssume) return undefined;
-  const webIdentityToken = await githubIdToken('sts.amazonaws.com', env, mask);
+  const webIdentityToken = await githubIdToken('sts.amazonaws.com', env);
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
   const sts = new STSClient({ region: inputs.awsRegion || region });
   try {

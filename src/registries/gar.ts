@@ -1,6 +1,5 @@
 import { ActionError } from '../errors.js';
-import { githubIdToken } from './oidc.js';
-import type { Credential, CredentialProvider, ProviderEnvironment } from './provider.js';
+import { githubIdToken, type Credential, type CredentialProvider, type ProviderEnvironment } from './provider.js';
 
 const GAR_HOST = /^[a-z0-9-]+-docker\.pkg\.dev$/;
 const GCR_HOST = /^(?:[a-z]+\.)?gcr\.io$/;
@@ -29,7 +28,7 @@ async function googleJson(url: string, init: RequestInit, what: string): Promise
 async function federatedAccessToken({ inputs, env, mask }: ProviderEnvironment): Promise<string> {
   const provider = inputs.gcpWorkloadIdentityProvider;
   const endpoints = googleEndpoints(env);
-  const oidcToken = await githubIdToken(`https://iam.googleapis.com/${provider}`, env, mask);
+  const oidcToken = await githubIdToken(`https://iam.googleapis.com/${provider}`, env);
   const exchanged = await googleJson(
     endpoints.sts,
     {

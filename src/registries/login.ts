@@ -3,7 +3,7 @@ import { get as httpsGet } from 'node:https';
 import { ActionError, errorMessage } from '../errors.js';
 import type { Docker } from '../buildx/exec.js';
 import { lastLines } from '../buildx/exec.js';
-import * as core from '../runner.js';
+import * as core from '@actions/core';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import { apiBases, type BasicCredential } from './client.js';
 import { providerNamed, type RegistryPlan } from './index.js';

@@ -1,5 +1,24 @@
+import * as core from '@actions/core';
 import type { Context, Env } from '../context.js';
+import { ActionError, errorMessage } from '../errors.js';
 import type { Inputs, MaskSecret } from '../inputs.js';
+
+export const ID_TOKEN_PERMISSION_HINT =
+  'GitHub did not give this job an OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Add `permissions: id-token: write` to the job (pull requests from forks never get one).';
+
+/**
+ * A GitHub OIDC token for `audience` (AWS, Google), from core.getIDToken: it asks the
+ * runner's token service (through a proxy if one is set, retrying its failures) and masks
+ * the token before returning it. `env` is the step's environment, which core reads.
+ */
+export async function githubIdToken(audience: string, env: Env): Promise<string> {
+  if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) throw new ActionError(ID_TOKEN_PERMISSION_HINT);
+  try {
+    return await core.getIDToken(audience);
+  } catch (error) {
+    throw new ActionError(`the GitHub OIDC token service gave no token for audience ${audience}: ${errorMessage(error).replace(/\s+/g, ' ').trim()}`);
+  }
+}
 
 /** A username/password pair for one registry, with the provider that produced it. */
 export interface Credential {

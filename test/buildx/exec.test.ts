@@ -65,7 +65,7 @@ describe('findBuildxPlugin and Docker', () => {
     const slow = await plugin(path.join(dir, 'slow'), "#!/bin/sh\ntrap 'echo interrupted; exit 130' INT\nwhile true; do sleep 0.05; done\n");
     const docker = new Docker(dir, slow);
     const started = Date.now();
-    const runs = [docker.run(['build']), docker.run(['build'])];
+    const runs = [docker.run(['buildx', 'build']), docker.run(['push', 'r/app:1'], { live: true })];
     await new Promise((resolve) => setTimeout(resolve, 200));
     await stopChildren('SIGINT', 5_000);
     const results = await Promise.all(runs);
@@ -92,6 +92,14 @@ describe('findBuildxPlugin and Docker', () => {
     await settleChildren(300);
     expect(await lingering).toMatchObject({ exitCode: 130, stdout: 'interrupted\n' });
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('stopChildren waits for a short query run by @actions/exec, which it cannot interrupt', async () => {
+    const quick = await plugin(path.join(dir, 'quick'), "#!/bin/sh\ntrap 'echo interrupted; exit 130' INT\nsleep 0.3\necho finished\n");
+    const query = new Docker(dir, quick).run(['info']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await stopChildren('SIGINT', 5_000);
+    expect(await query).toMatchObject({ exitCode: 0, stdout: 'finished\n' });
   });
 
   it('stopChildren kills a child that ignores the signal once the grace time is up', async () => {

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { failureHints } from '../../src/build.js';
 import { ActionError } from '../../src/errors.js';
 import { decodeEcrToken, parseEcrHost } from '../../src/registries/ecr.js';
 import { googleEndpoints } from '../../src/registries/gar.js';
 import { GHCR_FORBIDDEN_HINT } from '../../src/registries/ghcr.js';
-import { githubIdToken, ID_TOKEN_PERMISSION_HINT } from '../../src/registries/oidc.js';
+import { githubIdToken, ID_TOKEN_PERMISSION_HINT } from '../../src/registries/provider.js';
 
 describe('parseEcrHost', () => {
   it.each([
@@ -68,23 +68,38 @@ describe('githubIdToken against a local token service', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+  /** The step's environment, which core.getIDToken reads. */
+  const stepEnv = (env: Record<string, string>): Record<string, string> => {
+    for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+    return env;
+  };
+
   it('asks for the audience, with the runner bearer, and masks the token', async () => {
-    const masked: string[] = [];
-    const token = await githubIdToken('sts.amazonaws.com', { ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-request-token' }, (secret) => masked.push(secret));
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const token = await githubIdToken('sts.amazonaws.com', stepEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-request-token' }));
     expect(token).toBe('jwt-for-sts.amazonaws.com');
-    expect(masked).toEqual([token]);
+    expect(written.filter((line) => line.startsWith('::add-mask::'))).toEqual([`::add-mask::${token}\n`]);
     expect(seen.at(-1)).toEqual({ url: '/token?api-version=2.0&audience=sts.amazonaws.com', authorization: 'Bearer runner-request-token' });
   });
 
   it('says to add id-token: write when the runner gave no token service', async () => {
-    await expect(githubIdToken('sts.amazonaws.com', {}, () => undefined)).rejects.toThrow(ID_TOKEN_PERMISSION_HINT);
+    await expect(githubIdToken('sts.amazonaws.com', {})).rejects.toThrow(ID_TOKEN_PERMISSION_HINT);
     expect(ID_TOKEN_PERMISSION_HINT).toContain('permissions: id-token: write');
   });
 
   it('reports a refusal with its status', async () => {
-    await expect(githubIdToken('x', { ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' }, () => undefined)).rejects.toThrow(
-      'the GitHub OIDC token service answered 401 for audience x',
-    );
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const refused = githubIdToken('x', stepEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' }));
+    await expect(refused).rejects.toThrow(ActionError);
+    await expect(refused).rejects.toThrow(/the GitHub OIDC token service gave no token for audience x: .*Error Code : 401/);
   });
 });
 
