@@ -37,6 +37,11 @@ export function setOutput(name: string, value: string): void {
   appendToFile('GITHUB_OUTPUT', fileCommand(name, value));
 }
 
+/** Sets an environment variable for the later steps of the job. */
+export function exportVariable(name: string, value: string): void {
+  appendToFile('GITHUB_ENV', fileCommand(name, value));
+}
+
 export function saveState(name: string, value: string): void {
   appendToFile('GITHUB_STATE', fileCommand(name, value));
 }
@@ -66,6 +71,10 @@ export function info(message: string): void {
 
 export function debug(message: string): void {
   command('debug', message);
+}
+
+export function notice(message: string): void {
+  command('notice', message);
 }
 
 export function warning(message: string): void {
