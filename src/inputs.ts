@@ -94,7 +94,7 @@ export interface Inputs {
    * metadata-action's rules, computed in the plan (they depend on the event).
    */
   readonly tags: readonly ImageReference[];
-  /** `images`, `tags` (as rules), `flavor`, `labels`, `annotations` as docker/metadata-action reads them, when `images` is set. */
+  /** `images`, `tags` (as rules), `flavor`, `labels`, `annotations` as docker/metadata-action reads them, when `images` is set or `tags` holds rules. */
   readonly metadata?: ParsedMetadataInputs;
   /** `level:key=value` annotation lines passed to buildx as they are (when `images` is not set). */
   readonly annotations: readonly string[];
