@@ -2,6 +2,7 @@ import { FAILSAFE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { InputError } from './errors.js';
 import type { CacheMode } from './cache.js';
 import { splitCommand } from './gate.js';
+import { listEntries, splitFields } from './tags/lines.js';
 import { parseMetadataInputs, type ParsedMetadataInputs } from './tags/metadata.js';
 import { parseDuration } from './retry.js';
 import { normalizeRegistry, parseImageReference, type ImageReference } from './tags/reference.js';
@@ -94,7 +95,7 @@ export interface Inputs {
    * metadata-action's rules, computed in the plan (they depend on the event).
    */
   readonly tags: readonly ImageReference[];
-  /** `images`, `tags` (as rules), `flavor`, `labels`, `annotations` as docker/metadata-action reads them, when `images` is set. */
+  /** `images`, `tags` (as rules), `flavor`, `labels`, `annotations` as docker/metadata-action reads them, when `images` is set or `tags` holds rules. */
   readonly metadata?: ParsedMetadataInputs;
   /** `level:key=value` annotation lines passed to buildx as they are (when `images` is not set). */
   readonly annotations: readonly string[];
@@ -324,6 +325,26 @@ function parseKeyValueLines(name: InputName, text: string, pattern: RegExp, exam
   return lines;
 }
 
+/**
+ * True when `tags` holds metadata-action's rules rather than image references: some line
+ * has a `key=value` field. A plain line beside them is a raw tag, as in metadata-action,
+ * but one with a `/` is an image reference in the wrong place.
+ */
+export function tagsAreRules(text: string): boolean {
+  const entries = listEntries(text);
+  if (!Array.isArray(entries)) return true; // the rule parser reports the quoting problem
+  const isRule = (entry: string): boolean => {
+    const fields = splitFields(entry);
+    return !Array.isArray(fields) || fields.some((field) => field.includes('='));
+  };
+  if (!entries.some(isRule)) return false;
+  const reference = entries.find((entry) => !isRule(entry) && entry.includes('/'));
+  if (reference !== undefined) {
+    throw new InputError('tags', `"${reference.slice(0, 100)}" is an image reference among tag rules: put image names in images, or write every line as an image reference`, 'type=ref,event=branch (with images: ghcr.io/acme/app)');
+  }
+  return true;
+}
+
 /** `secrets`: `id=value` lines; values are masked at once and written to files later, never put in argv. */
 export function parseSecrets(text: string, mask: MaskSecret): BuildSecret[] {
   const secrets = splitList(text, { commas: false }).map((line, index) => {
@@ -375,8 +396,9 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     }
   }
 
-  // With `images`, `tags` is metadata-action's rule list; without, full image references.
-  const metadata = raw.images.trim()
+  // With `images`, `tags` is metadata-action's rule list; without, full image references,
+  // unless its lines are rules (a `key=value` field, which no image reference has).
+  const metadata = raw.images.trim() || tagsAreRules(raw.tags)
     ? parseMetadataInputs({ images: raw.images, tags: raw.tags, flavor: raw.flavor, labels: raw.labels, annotations: raw.annotations })
     : undefined;
   if (!metadata && raw.flavor.trim()) throw new InputError('flavor', 'only applies together with images (the tag rules)', 'latest=auto');

@@ -73,13 +73,15 @@ async function plan(inputs: Inputs, context: Context): Promise<Plan> {
   const [sha, repo, committed] = await Promise.all([
     checkedOutSha(context, inputs.context),
     inputs.metadata ? repositoryInfo(context, inputs.githubToken, core.warning) : undefined,
-    inputs.reproducible ? commitTime(context) : undefined,
+    // {{commit_date}} reads it too: git stands in for metadata-action's API request when the payload has no commits.
+    inputs.reproducible || inputs.metadata ? commitTime(context) : undefined,
   ]);
   if (inputs.reproducible && !committed) core.warning('reproducible: the commit time is unknown (no push payload, no git work tree); SOURCE_DATE_EPOCH is not set');
   // With reproducible builds the created label is the commit time, like the image timestamps.
-  const now = committed ?? new Date();
-  const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, now, ...(sha ? { checkedOutSha: sha } : {}), ...(repo ? { repo } : {}) });
-  if (committed) sourceDateEpoch = Math.floor(committed.getTime() / 1000);
+  const now = (inputs.reproducible ? committed : undefined) ?? new Date();
+  const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, now, ...(committed ? { commitDate: committed } : {}), ...(sha ? { checkedOutSha: sha } : {}), ...(repo ? { repo } : {}) });
+  if (inputs.reproducible && committed) sourceDateEpoch = Math.floor(committed.getTime() / 1000);
+  made.metadata?.notices.forEach((notice) => core.notice(notice));
   made.metadata?.warnings.forEach((warning) => core.warning(warning));
   for (const registry of inputs.registryAuthWithoutPassword) core.warning(`registry-auth: the entry for ${registry} has an empty password (a secret this run cannot read); building without logging in there`);
   if (made.untrustedCode) core.warning(`${made.untrustedCode}; allow-untrusted-code is set, so credentials are used anyway`);

@@ -7,7 +7,8 @@ import { ActionError, InputError } from './errors.js';
 import { planCache, type CachePlan } from './cache.js';
 import { repositories, splitPlatform } from './split.js';
 import type { GatePlan } from './gate.js';
-import { commitDateFromPayload, computeMetadata, type Metadata, type RepositoryInfo } from './tags/metadata.js';
+import { computeMetadata, type Metadata, type RepositoryInfo } from './tags/metadata.js';
+import { metadataEnvironment } from './tags/environment.js';
 import { parseImageReference, type ImageReference } from './tags/reference.js';
 import { codeTrust, untrustedCodeError } from './trust.js';
 import type { Inputs } from './inputs.js';
@@ -26,6 +27,8 @@ export interface Host {
   readonly checkedOutSha?: string;
   /** The time the tag rules and the created label use. */
   readonly now?: Date;
+  /** The commit's time ({{commit_date}}), when known beyond the event payload. */
+  readonly commitDate?: Date;
   /** Repository facts for the OCI labels, when the payload lacks them (GitHub API). */
   readonly repo?: RepositoryInfo;
 }
@@ -66,7 +69,7 @@ export interface Plan {
 /** Applies metadata-action's rules: the inputs as they would be had the user written the tags, labels and annotations out. */
 export function withMetadata(inputs: Inputs, context: Context, host: Host): { inputs: Inputs; metadata?: Metadata } {
   if (!inputs.metadata) return { inputs };
-  const commitDate = commitDateFromPayload(context.payload as Record<string, unknown>, context.sha);
+  const { prHeadSha, shortShaLength, annotationLevels } = metadataEnvironment(host.env);
   const metadata = computeMetadata(inputs.metadata, {
     eventName: context.eventName,
     ref: context.ref,
@@ -75,9 +78,13 @@ export function withMetadata(inputs: Inputs, context: Context, host: Host): { in
     repository: context.repository,
     now: host.now ?? new Date(0),
     ...(host.repo ? { repo: host.repo } : {}),
-    ...(commitDate ? { commitDate } : {}),
+    ...(host.commitDate ? { commitDate: host.commitDate } : {}),
+    ...(shortShaLength === undefined ? {} : { shortShaLength }),
+    prHeadSha,
+    annotationLevels,
   });
-  const tags = metadata.tags.map((tag) => parseImageReference(tag, 'images', 'ghcr.io/acme/app'));
+  // Without images the tags are bare names, as metadata-action outputs them: nothing to push to.
+  const tags = metadata.imageNames.length === 0 ? [] : metadata.tags.map((tag) => parseImageReference(tag, 'images', 'ghcr.io/acme/app'));
   return { inputs: { ...inputs, tags, labels: metadata.labels, annotations: metadata.annotations }, metadata };
 }
 
@@ -111,6 +118,9 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   const inputs: Inputs = platform ? { ...computed.inputs, platforms: [platform] } : computed.inputs;
   const push = decidePush(inputs.push, context.eventName, inputs.tags.length > 0);
   if (push.push && inputs.tags.length === 0) {
+    if (metadata && metadata.imageNames.length === 0) {
+      throw new InputError('images', `is empty, but push is true: the tag rules give tag names (${metadata.tags.join(', ') || 'none'}) and no image to push them to`, 'ghcr.io/acme/app');
+    }
     if (metadata) {
       const why = metadata.warnings.length ? ` (${metadata.warnings.join('; ')})` : '';
       throw new InputError('tags', `the tag rules produce no tag for this ${context.eventName} event, but push is true${why}`, 'type=ref,event=branch');

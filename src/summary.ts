@@ -5,6 +5,8 @@ import { metadataOutputs, type Metadata } from './tags/metadata.js';
 import { DOCKER_HUB, parseImageReference, type ImageReference } from './tags/reference.js';
 import { imageEntries } from './buildx/verify.js';
 import * as core from '@actions/core';
+import type { Env } from './context.js';
+import { metadataEnvironment, outputVariables } from './tags/environment.js';
 
 /** The plan as users read it in the log, the `plan` output and the summary (the plan holds no secrets). */
 export function describePlan(plan: Plan): string {
@@ -67,7 +69,7 @@ export interface Report {
   readonly pushedByDigest?: readonly string[];
 }
 
-export const OUTPUT_NAMES = ['digest', 'imageid', 'metadata', 'tags', 'pushed', 'platforms', 'plan', 'tested', 'scanned', 'version', 'labels', 'annotations', 'json'] as const;
+export const OUTPUT_NAMES = ['digest', 'imageid', 'metadata', 'tags', 'pushed', 'platforms', 'plan', 'tested', 'scanned', 'version', 'tag-names', 'labels', 'annotations', 'json'] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 
 export function outputsFor(report: Report): Record<OutputName, string> {
@@ -77,13 +79,15 @@ export function outputsFor(report: Report): Record<OutputName, string> {
     digest: report.digest,
     imageid: report.imageId,
     metadata: report.metadata,
-    tags: report.tags.join(separators.tags),
+    // Without images, metadata-action's tags output holds the bare tag names.
+    tags: (report.tagging && report.tagging.imageNames.length === 0 ? report.tagging.tags : report.tags).join(separators.tags),
     pushed: String(report.pushed),
     platforms: report.platforms.join(','),
     plan: report.planText ?? '',
     tested: String(report.gate?.tested ?? false),
     scanned: String(report.gate?.scanned ?? false),
     version: tagging?.version ?? '',
+    'tag-names': tagging?.tagNames ?? '',
     labels: tagging?.labels ?? '',
     annotations: tagging?.annotations ?? '',
     json: tagging?.json ?? '',
@@ -412,10 +416,20 @@ export function formatDuration(milliseconds: number): string {
   return rounded < 1000 ? `${rounded} ms` : `${(milliseconds / 1000).toFixed(1)} s`;
 }
 
+/** The outputs metadata-action also exports as DOCKER_METADATA_OUTPUT_* for later steps (unless DOCKER_METADATA_SET_OUTPUT_ENV is false). */
+export const METADATA_OUTPUT_NAMES = ['version', 'tags', 'tag-names', 'labels', 'annotations', 'json'] as const;
+
+export function metadataVariables(report: Report, env: Env): Record<string, string> {
+  if (!report.tagging || !metadataEnvironment(env).setOutputEnv) return {};
+  const outputs = outputsFor(report);
+  return outputVariables(Object.fromEntries(METADATA_OUTPUT_NAMES.map((name) => [name, outputs[name]])));
+}
+
 /** Writes outputs and the job summary. Never throws: a summary problem must not hide the real result. */
 export async function publish(report: Report): Promise<void> {
   try {
     for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
+    for (const [name, value] of Object.entries(metadataVariables(report, process.env))) core.exportVariable(name, value);
   } catch (error) {
     core.setFailed(`could not write the step outputs: ${String(error)}`);
   }

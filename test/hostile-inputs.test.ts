@@ -22,7 +22,7 @@ const CASES: [string, Partial<Record<InputName, string>>, InputName | 'argv'][] 
   ['tag with a space', { tags: 'ghcr.io/acme/app:1 2' }, 'tags'],
   ['tags separated by spaces', { tags: 'ghcr.io/acme/app:1 ghcr.io/acme/app:2' }, 'tags'],
   ['upper-case image name', { tags: 'ghcr.io/Acme/App:1' }, 'tags'],
-  ['upper-case image in images', { images: 'ghcr.io/Acme/App' }, 'images'],
+  // (An upper-case name in images is lower-cased, as metadata-action does: issue 16.)
   ['tag with shell metacharacters', { tags: `ghcr.io/acme/app:${SHELL}` }, 'tags'],
   ['tag with a newline injection', { tags: 'ghcr.io/acme/app:1\n--push' }, 'tags'],
   ['tag looking like a flag', { tags: '--output=type=local,dest=/' }, 'tags'],

@@ -2,7 +2,7 @@
 // labels and annotations on the buildx command line and in the outputs.
 import { describe, expect, it } from 'vitest';
 import { makePlan } from '../src/plan.js';
-import { outputsFor, type Report } from '../src/summary.js';
+import { metadataVariables, outputsFor, type Report } from '../src/summary.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 
@@ -55,5 +55,71 @@ describe('images + tag rules', () => {
 
   it('an invalid rule names the input', () => {
     expectInputError(() => inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=semvr,pattern={{version}}' }), 'tags');
+  });
+});
+
+describe('tag rules without images (metadata-action outputs bare tags)', () => {
+  it('computes bare tag names and the version, and pushes nothing', () => {
+    const inputs = inputsFrom({ tags: 'type=ref,event=branch\ntype=raw,value=stable' });
+    const plan = makePlan(inputs, fixtureContext('push'), HOST);
+    expect(plan.references).toEqual([]);
+    expect(plan.push.push).toBe(false);
+    expect(plan.metadata?.tags).toEqual(['main', 'stable']);
+    const report: Report = { dryRun: true, tags: plan.tags, platforms: plan.platforms, pushed: false, digest: '', imageId: '', metadata: '', phases: [], separators: inputs.separators, ...(plan.metadata ? { tagging: plan.metadata } : {}) };
+    expect(outputsFor(report)).toMatchObject({ tags: 'main\nstable', 'tag-names': 'main\nstable', version: 'main' });
+  });
+
+  it('is an error about images when a push is asked for', () => {
+    expectInputError(() => makePlan(inputsFrom({ tags: 'type=sha', push: 'true' }), fixtureContext('push'), HOST), 'images');
+  });
+
+  it('refuses an image reference among the rules', () => {
+    expectInputError(() => inputsFrom({ tags: 'type=sha\nghcr.io/acme/app:1' }), 'tags');
+  });
+
+  it('keeps full image references as they were', () => {
+    expect(inputsFrom({ tags: 'ghcr.io/acme/app:1' }).metadata).toBeUndefined();
+  });
+});
+
+describe('DOCKER_METADATA_* in the step environment', () => {
+  const inputs = inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=sha', annotations: 'a=b' });
+
+  it('reads the short SHA length and the annotation levels', () => {
+    const plan = makePlan(inputs, fixtureContext('push'), { ...HOST, env: { DOCKER_METADATA_SHORT_SHA_LENGTH: '12', DOCKER_METADATA_ANNOTATIONS_LEVELS: 'index' } });
+    expect(plan.tags[0]).toMatch(/:sha-[0-9a-f]{12}$/);
+    expect(plan.metadata?.annotations.every((annotation) => annotation.startsWith('index:'))).toBe(true);
+  });
+
+  it.each([
+    [{ DOCKER_METADATA_SHORT_SHA_LENGTH: 'seven' }, 'DOCKER_METADATA_SHORT_SHA_LENGTH'],
+    [{ DOCKER_METADATA_ANNOTATIONS_LEVELS: 'manifest,layer' }, '"layer" is not an annotation level'],
+  ])('%j is refused with %s', (env, message) => {
+    expect(() => makePlan(inputs, fixtureContext('push'), { ...HOST, env })).toThrow(message);
+  });
+});
+
+describe('DOCKER_METADATA_OUTPUT_* variables for later steps', () => {
+  const inputs = inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=raw,value=1.0' });
+  const plan = makePlan(inputs, fixtureContext('push'), HOST);
+  const report: Report = { dryRun: true, tags: plan.tags, platforms: plan.platforms, pushed: false, digest: '', imageId: '', metadata: '', phases: [], ...(plan.metadata ? { tagging: plan.metadata } : {}) };
+
+  it('are the metadata outputs, as metadata-action exports them by default', () => {
+    const variables = metadataVariables(report, {});
+    expect(Object.keys(variables).sort()).toEqual(['DOCKER_METADATA_OUTPUT_ANNOTATIONS', 'DOCKER_METADATA_OUTPUT_JSON', 'DOCKER_METADATA_OUTPUT_LABELS', 'DOCKER_METADATA_OUTPUT_TAGS', 'DOCKER_METADATA_OUTPUT_TAG_NAMES', 'DOCKER_METADATA_OUTPUT_VERSION']);
+    expect(variables.DOCKER_METADATA_OUTPUT_TAGS).toBe('ghcr.io/acme/app:1.0');
+  });
+
+  it.each([
+    [{ DOCKER_METADATA_SET_OUTPUT_ENV: 'false' }, 0],
+    [{ DOCKER_METADATA_SET_OUTPUT_ENV: 'true' }, 6],
+  ])('%j gives %i', (env, count) => {
+    expect(Object.keys(metadataVariables(report, env))).toHaveLength(count);
+  });
+
+  it('are none without images or rules', () => {
+    const { tagging, ...withoutTagging } = report;
+    expect(tagging).toBeDefined();
+    expect(metadataVariables(withoutTagging, {})).toEqual({});
   });
 });

@@ -64,6 +64,7 @@ describe('outputsFor', () => {
       tested: 'false',
       scanned: 'false',
       version: '',
+      'tag-names': '',
       labels: '',
       annotations: '',
       json: '',
@@ -75,7 +76,7 @@ describe('outputsFor', () => {
   });
 
   it('writes empty strings and pushed=false when nothing happened', () => {
-    expect(outputsFor(emptyReport)).toEqual({ digest: '', imageid: '', metadata: '', tags: '', pushed: 'false', platforms: '', plan: '', tested: 'false', scanned: 'false', version: '', labels: '', annotations: '', json: '' });
+    expect(outputsFor(emptyReport)).toEqual({ digest: '', imageid: '', metadata: '', tags: '', pushed: 'false', platforms: '', plan: '', tested: 'false', scanned: 'false', version: '', 'tag-names': '', labels: '', annotations: '', json: '' });
   });
 
   it('has a value for every declared output', () => {

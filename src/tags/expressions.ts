@@ -6,6 +6,8 @@ import { MOMENT_DEFAULT_FORMAT, compileDateFormat, isTimeZone, type DateFormat }
 
 export interface Expression {
   readonly name: string;
+  /** Written `{{{name}}}`: the value is not HTML-escaped. */
+  readonly unescaped?: true;
   /** Set for `date` and `commit_date`. */
   readonly date?: { readonly format: DateFormat; readonly timeZone: string };
 }
@@ -130,7 +132,9 @@ export function parseTemplate(source: string, allowed: readonly string[]): Templ
     }
     text += source.slice(index, open);
     const triple = source.startsWith('{{{', open);
-    const closer = triple ? '}}}' : '}}';
+    // `{{!-- ... --}}` may hold `}}`; it ends at `--}}`.
+    const longComment = source.startsWith('{{!--', open);
+    const closer = triple ? '}}}' : longComment ? '--}}' : '}}';
     const start = open + (triple ? 3 : 2);
     const close = source.indexOf(closer, start);
     if (close < 0) return { problem: `"${source.slice(open, open + 40)}" has no closing ${closer}` };
@@ -141,14 +145,19 @@ export function parseTemplate(source: string, allowed: readonly string[]): Templ
     if ('problem' in expression) return expression;
     if (text !== '') parts.push(text);
     text = '';
-    parts.push(expression);
+    parts.push(triple ? { ...expression, unescaped: true } : expression);
   }
   if (text !== '') parts.push(text);
   return { source, parts };
 }
 
+// handlebars' escapeExpression: metadata-action renders `{{...}}` with it, so a branch
+// `feat&x` in `type=raw,value={{branch}}` is `feat&amp;x` there (the tag `feat-amp-x`).
+const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;', '`': '&#x60;', '=': '&#x3D;' };
+const escapeHtml = (value: string): string => value.replace(/[&<>"'`=]/g, (character) => HTML_ESCAPES[character] ?? character);
+
 export function renderTemplate(template: Template, resolve: (expression: Expression) => string): string {
-  return template.parts.map((part) => (typeof part === 'string' ? part : resolve(part))).join('');
+  return template.parts.map((part) => (typeof part === 'string' ? part : part.unescaped ? resolve(part) : escapeHtml(resolve(part)))).join('');
 }
 
 /** True for a pattern that is `{{raw}}` and nothing else (pre-releases then keep it). */

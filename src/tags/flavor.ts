@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { GLOBAL_EXPRESSIONS, literalTemplate, parseTemplate, type Template } from './expressions.js';
-import { listEntries, quote, splitFields, splitKeyValue } from './lines.js';
+import { listEntries, listProblem, quote, splitFields, splitKeyValue } from './lines.js';
 
 export type LatestMode = 'auto' | 'true' | 'false';
 
@@ -28,7 +28,9 @@ const EXAMPLE = 'latest=auto (or prefix=app-,onlatest=true)';
 /** Parses `flavor`: lines of latest=auto|true|false, prefix=...[,onlatest=...], suffix=...[,onlatest=...]. */
 export function parseFlavor(text: string): Flavor {
   let flavor: { -readonly [K in keyof Flavor]: Flavor[K] } = { ...DEFAULT_FLAVOR };
-  for (const entry of listEntries(text)) {
+  const entries = listEntries(text);
+  if (!Array.isArray(entries)) throw new InputError('flavor', listProblem(entries), EXAMPLE);
+  for (const entry of entries) {
     const fail = (problem: string): never => {
       throw new InputError('flavor', `${quote(entry)}: ${problem}`, EXAMPLE);
     };

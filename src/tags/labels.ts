@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { GLOBAL_EXPRESSIONS, parseTemplate, type Template } from './expressions.js';
-import { listEntries, quote } from './lines.js';
+import { listEntries, listProblem, quote } from './lines.js';
 
 /** One user line of `labels` or `annotations`: a literal key and a value template. */
 export interface CustomEntry {
@@ -14,14 +14,22 @@ const EXAMPLE = 'org.opencontainers.image.vendor=Acme';
 // Levels are added for every annotation (manifest: and index:), so a key must not carry one.
 const ANNOTATION_LEVEL = /^(?:manifest|index|manifest-descriptor|index-descriptor)(?:\[[^\]]*\])?:/;
 
-/** Parses `labels` or `annotations`: one key=value a line; the value may use the global expressions. */
-export function parseCustomEntries(text: string, input: EntryInput): CustomEntry[] {
-  return listEntries(text).map((entry) => {
+/**
+ * Parses `labels` or `annotations`: one key=value a line; the value may use the global
+ * expressions. A line without `=` is left out, as metadata-action does, and `warn` says so.
+ */
+export function parseCustomEntries(text: string, input: EntryInput, warn: (message: string) => void = () => undefined): CustomEntry[] {
+  const entries = listEntries(text);
+  if (!Array.isArray(entries)) throw new InputError(input, listProblem(entries), EXAMPLE);
+  return entries.flatMap((entry) => {
     const fail = (problem: string): never => {
       throw new InputError(input, `${quote(entry)}: ${problem}`, EXAMPLE);
     };
     const equals = entry.indexOf('=');
-    if (equals < 0) fail('is not key=value');
+    if (equals < 0) {
+      warn(`${input}: ${quote(entry)} is not key=value and is left out (e.g. ${EXAMPLE})`);
+      return [];
+    }
     const key = entry.slice(0, equals);
     if (key.trim() === '') fail('the key before "=" is empty');
     if (key.includes('{{')) fail('the key cannot use {{...}} expressions; only the value can');
@@ -30,7 +38,7 @@ export function parseCustomEntries(text: string, input: EntryInput): CustomEntry
     }
     const value = parseTemplate(entry.slice(equals + 1), GLOBAL_EXPRESSIONS);
     if ('problem' in value) return fail(value.problem);
-    return { key, value };
+    return [{ key, value }];
   });
 }
 

@@ -1,53 +1,66 @@
 // Splitting of the list inputs that metadata-action reads (images, tags, flavor, labels,
-// annotations): one entry a line, `#` lines are comments, and each entry is a CSV record
+// annotations) with csv-parse, as metadata-action and docker/actions-toolkit do: one entry
+// a line, `#` lines are comments, and each entry of images, tags and flavor is a CSV record
 // of `key=value` fields.
 
-/** The non-empty, non-comment lines of a list input, trimmed. */
-export function listEntries(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    // Only a `#` that starts the line is a comment: `value=a#b` keeps its `#`.
-    .filter((line) => line !== '' && !line.startsWith('#'));
+import { CsvError, parse } from 'csv-parse/sync';
+
+export interface Problem {
+  readonly problem: string;
 }
 
+/** A problem of a whole list input, with the line it is on when that is known. */
+export interface ListProblem extends Problem {
+  readonly line?: string;
+}
+
+/** csv-parse's complaint in words that say how to write the field instead. */
+function csvProblem(error: unknown): Problem {
+  const code = error instanceof CsvError ? error.code : undefined;
+  switch (code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return { problem: 'a quote (") is not closed' };
+    case 'INVALID_OPENING_QUOTE':
+      return { problem: 'a quote (") stands inside a field: quote the whole field and double the quotes in it ("value=a""b")' };
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return { problem: 'text follows a closing quote ("): quote the whole field ("pattern=a,b")' };
+    default:
+      return { problem: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Quotes a field for a CSV line when a comma would split it. */
+const keepWhole = (field: string): string => (field.includes(',') ? `"${field.replace(/"/g, '""')}"` : field);
+
 /**
- * Splits one entry on commas. A field that starts with `"` runs to the next lone `"`,
- * so a regular expression can hold a comma (`"pattern=\d{1,3}"`); `""` inside it is
- * one quote. A quote elsewhere in a field is kept as it is.
- * Returns the problem as a string when the quotes do not close.
+ * The entries of a list input, read as docker/actions-toolkit's getInputList reads them
+ * (csv-parse, `#` a comment only at the start of a line, commas do not split, entries
+ * trimmed). Two things differ, both where its reading loses what the user wrote:
+ * - a quoted field of a line keeps its commas (`type=match,"pattern=\d{1,3}"`); getList
+ *   joins the fields again without their quotes and the rule then splits at that comma;
+ * - an indented `#` line is a comment too, not a tag or label named `# ...`.
  */
-export function splitFields(entry: string): string[] | { problem: string } {
-  const fields: string[] = [];
-  let index = 0;
-  for (;;) {
-    while (entry[index] === ' ' || entry[index] === '\t') index++;
-    let field = '';
-    if (entry[index] === '"') {
-      index++;
-      for (;;) {
-        if (index >= entry.length) return { problem: 'a quote (") is not closed' };
-        const char = entry[index] as string;
-        if (char === '"') {
-          if (entry[index + 1] === '"') {
-            field += '"';
-            index += 2;
-            continue;
-          }
-          index++;
-          break;
-        }
-        field += char;
-        index++;
-      }
-    }
-    // Unquoted text, or whatever follows a closing quote, up to the next comma.
-    const comma = entry.indexOf(',', index);
-    const end = comma < 0 ? entry.length : comma;
-    field += entry.slice(index, end);
-    fields.push(field);
-    if (comma < 0) return fields;
-    index = comma + 1;
+export function listEntries(text: string): string[] | ListProblem {
+  let records: string[][];
+  try {
+    records = parse(text, { relaxQuotes: true, comment: '#', comment_no_infix: true, relaxColumnCount: true, skipEmptyLines: true }) as string[][];
+  } catch (error) {
+    // An unclosed quote runs to the end of the input: name the line that opened it.
+    const line = text.split(/\r?\n/).find((candidate) => ((candidate.match(/"/g) ?? []).length % 2) === 1);
+    return { ...csvProblem(error), ...(line === undefined ? {} : { line: line.trim() }) };
+  }
+  return records
+    .map((record) => (record.length === 1 ? (record[0] as string) : record.map(keepWhole).join(',')).trim())
+    .filter((entry) => entry !== '' && !entry.startsWith('#'));
+}
+
+/** Splits one entry into its CSV fields, as metadata-action does for images, tags and flavor. */
+export function splitFields(entry: string): string[] | Problem {
+  try {
+    const [fields] = parse(entry, { relaxColumnCount: true, skipEmptyLines: true }) as string[][];
+    return fields ?? [];
+  } catch (error) {
+    return csvProblem(error);
   }
 }
 
@@ -56,6 +69,11 @@ export function splitKeyValue(field: string): { key: string; value: string } | {
   const equals = field.indexOf('=');
   if (equals < 0) return { bare: field.trim() };
   return { key: field.slice(0, equals).trim().toLowerCase(), value: field.slice(equals + 1).trim() };
+}
+
+/** `prefix "line": problem`, or the problem alone when the line is not known. */
+export function listProblem(problem: ListProblem, prefix = ''): string {
+  return problem.line === undefined ? problem.problem : `${prefix}${quote(problem.line)}: ${problem.problem}`;
 }
 
 /** Shortens user text quoted in an error message. */

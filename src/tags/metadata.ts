@@ -5,7 +5,7 @@
 import { renderTemplate, type Expression, type Template } from './expressions.js';
 import { formatDate } from './dates.js';
 import { parseFlavor, type Flavor } from './flavor.js';
-import { parseImages, type MetadataImage } from './images.js';
+import { lowercasedNotices, parseImages, type MetadataImage } from './images.js';
 import { mergeEntries, parseCustomEntries, type CustomEntry } from './labels.js';
 import { parseTagRules, type TagRule } from './rules.js';
 import { computeVersion, sanitizeTag, shortSha, type MetadataVersion } from './version.js';
@@ -41,6 +41,10 @@ export interface MetadataContext {
   commitDate?: Date;
   /** Length of {{sha}} and type=sha,format=short (metadata-action's DOCKER_METADATA_SHORT_SHA_LENGTH); default 7. */
   shortShaLength?: number;
+  /** On pull requests, use the head commit instead of the merge commit (DOCKER_METADATA_PR_HEAD_SHA). */
+  prHeadSha?: boolean;
+  /** The levels each annotation is given (DOCKER_METADATA_ANNOTATIONS_LEVELS); default ANNOTATION_LEVELS. */
+  annotationLevels?: readonly string[];
 }
 
 export interface ParsedMetadataInputs {
@@ -49,10 +53,16 @@ export interface ParsedMetadataInputs {
   readonly flavor: Flavor;
   readonly labels: readonly CustomEntry[];
   readonly annotations: readonly CustomEntry[];
+  /** What reading the inputs changed, to tell the user (an image name lower-cased). */
+  readonly notices: readonly string[];
+  /** What reading the inputs left out (a label line without `=`). */
+  readonly warnings: readonly string[];
 }
 
 export interface Metadata {
   version: MetadataVersion;
+  /** The enabled image names; none means `tags` holds bare tag names and nothing is pushed. */
+  imageNames: string[];
   /** Full references image:tag (tag names only when there are no images), in metadata-action's order. */
   tags: string[];
   /** The tags without image names (metadata-action's `tag-names` output). */
@@ -64,6 +74,8 @@ export interface Metadata {
   json: { tags: string[]; 'tag-names': string[]; labels: Record<string, string>; annotations: string[] };
   /** What metadata-action would print as warnings (a git tag that is not semver, …). */
   warnings: string[];
+  /** What the step changed from what was written (an image name lower-cased). */
+  notices: string[];
 }
 
 /** Annotation levels, as buildx's `--annotation level:key=value`: image manifests and the image index. */
@@ -73,12 +85,17 @@ const DEFAULT_SHORT_SHA_LENGTH = 7;
 
 /** Reads the five inputs; throws an InputError naming the input and the line at fault. */
 export function parseMetadataInputs(raw: MetadataRawInputs): ParsedMetadataInputs {
+  const warnings: string[] = [];
+  const warn = (message: string): void => void warnings.push(message);
+  const images = parseImages(raw.images);
   return {
-    images: parseImages(raw.images),
+    images,
     rules: parseTagRules(raw.tags),
     flavor: parseFlavor(raw.flavor),
-    labels: parseCustomEntries(raw.labels, 'labels'),
-    annotations: parseCustomEntries(raw.annotations, 'annotations'),
+    labels: parseCustomEntries(raw.labels, 'labels', warn),
+    annotations: parseCustomEntries(raw.annotations, 'annotations', warn),
+    notices: lowercasedNotices(images),
+    warnings,
   };
 }
 
@@ -108,6 +125,12 @@ export interface RunFacts {
   readonly defaultBranch: string;
 }
 
+/** The pull request's head commit, on pull_request and pull_request_target events. */
+function pullRequestHeadSha(eventName: string, payload: Record<string, unknown>): string | undefined {
+  if (!/pull_request/.test(eventName)) return undefined;
+  return text(record(record(payload.pull_request)?.head)?.sha);
+}
+
 function runFacts(context: MetadataContext): RunFacts {
   const payload = context.payload;
   const payloadRepo = record(payload.repository);
@@ -117,14 +140,15 @@ function runFacts(context: MetadataContext): RunFacts {
   if (/pull_request_target/.test(context.eventName) && (typeof number === 'number' || typeof number === 'string')) {
     ref = `refs/pull/${number}/merge`;
   }
+  const sha = (context.prHeadSha && pullRequestHeadSha(context.eventName, payload)) || context.sha;
   const commitDate = context.commitDate && !Number.isNaN(context.commitDate.getTime()) ? context.commitDate : undefined;
   return {
     eventName: context.eventName,
     ref,
-    sha: context.sha,
+    sha,
     payload,
     now: context.now,
-    commitDate: commitDate ?? commitDateFromPayload(payload, context.sha) ?? context.now,
+    commitDate: commitDate ?? commitDateFromPayload(payload, sha) ?? context.now,
     shortShaLength: context.shortShaLength ?? DEFAULT_SHORT_SHA_LENGTH,
     defaultBranch: context.repo?.defaultBranch ?? text(payloadRepo?.default_branch) ?? '',
   };
@@ -197,7 +221,9 @@ function repositoryFacts(context: MetadataContext): RepositoryInfo {
 export function computeMetadata(parsed: ParsedMetadataInputs, context: MetadataContext): Metadata {
   const facts = runFacts(context);
   const render = globalRenderer(facts, context.repo);
-  const { version, warnings } = computeVersion(parsed.rules, parsed.flavor, facts, render);
+  const computed = computeVersion(parsed.rules, parsed.flavor, facts, render);
+  const { version } = computed;
+  const warnings = [...parsed.warnings, ...computed.warnings];
 
   const tagNames: string[] = [];
   if (version.main !== '') {
@@ -228,15 +254,18 @@ export function computeMetadata(parsed: ParsedMetadataInputs, context: MetadataC
   const annotationPairs = mergeEntries(oci, renderEntries(parsed.annotations));
 
   const labels = labelPairs.map(([key, value]) => `${key}=${value}`);
-  const annotations = ANNOTATION_LEVELS.flatMap((level) => annotationPairs.map(([key, value]) => `${level}:${key}=${value}`));
+  const levels = context.annotationLevels ?? ANNOTATION_LEVELS;
+  const annotations = levels.flatMap((level) => annotationPairs.map(([key, value]) => `${level}:${key}=${value}`));
   return {
     version,
+    imageNames: images,
     tags,
     tagNames: uniqueNames,
     labels,
     annotations,
     json: { tags, 'tag-names': uniqueNames, labels: Object.fromEntries(labelPairs), annotations },
     warnings,
+    notices: [...parsed.notices],
   };
 }
 
@@ -244,10 +273,11 @@ export function computeMetadata(parsed: ParsedMetadataInputs, context: MetadataC
 export function metadataOutputs(
   metadata: Metadata,
   separators: { tags: string; labels: string; annotations: string },
-): { version: string; tags: string; labels: string; annotations: string; json: string } {
+): { version: string; tags: string; tagNames: string; labels: string; annotations: string; json: string } {
   return {
     version: metadata.version.main,
     tags: metadata.tags.join(separators.tags),
+    tagNames: metadata.tagNames.join(separators.tags),
     labels: metadata.labels.join(separators.labels),
     annotations: metadata.annotations.join(separators.annotations),
     json: JSON.stringify(metadata.json),

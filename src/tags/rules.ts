@@ -9,7 +9,7 @@ import {
   renderTemplate,
   type Template,
 } from './expressions.js';
-import { listEntries, quote, splitFields, splitKeyValue } from './lines.js';
+import { listEntries, listProblem, quote, splitFields, splitKeyValue } from './lines.js';
 
 export const RULE_TYPES = ['schedule', 'semver', 'pep440', 'match', 'edge', 'ref', 'raw', 'sha'] as const;
 export type RuleType = (typeof RULE_TYPES)[number];
@@ -217,6 +217,7 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
  */
 export function parseTagRules(text: string): TagRule[] {
   const entries = listEntries(text);
+  if (!Array.isArray(entries)) throw new InputError('tags', listProblem(entries, 'rule '), EXAMPLES.raw);
   const rules = (entries.length > 0 ? entries : [...DEFAULT_RULES]).map(parseRule);
   // Array.prototype.sort is stable, which keeps the written order for equal priorities.
   return rules.sort((a, b) => b.priority - a.priority);

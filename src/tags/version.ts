@@ -89,9 +89,9 @@ function produce(rule: TagRule, facts: RunFacts, render: Render, warnings: strin
         return undefined;
       }
       if (pep440.isPrerelease || pep440.isPostrelease || pep440.isDevrelease) {
-        return { value: isRawStatement(rule.pattern) ? raw : pep440.normalized, latest: false };
+        return { value: isRawStatement(rule.pattern) ? raw : pep440.cleaned, latest: false };
       }
-      const fields = { raw, version: pep440.normalized, major: pep440.major, minor: pep440.minor, patch: pep440.patch };
+      const fields = { raw, version: pep440.cleaned, major: pep440.major, minor: pep440.minor, patch: pep440.patch };
       return { value: fromVersionPattern(rule.pattern, fields), latest: true };
     }
 

@@ -54,6 +54,12 @@ export interface Pep440Version {
   readonly isDevrelease: boolean;
   /** The normalised form: `v1.2.3beta2` is `1.2.3b2`, `1.2post1` is `1.2.post1`. */
   readonly normalized: string;
+  /**
+   * What @renovate/pep440's clean() gives, which metadata-action's {{version}} is: the
+   * normalised form, but local parts joined by commas (it prints an array), so the tag of
+   * `1.0+abc.1` is `1.0-abc-1` there. Kept so migrating users get the same tags.
+   */
+  readonly cleaned: string;
 }
 
 export function parsePep440(raw: string): Pep440Version | undefined {
@@ -69,12 +75,13 @@ export function parsePep440(raw: string): Pep440Version | undefined {
   // Local parts: numbers lose leading zeros, words are lower-cased, all joined by dots.
   const localParts = local?.split(/[-_.]/).map((part) => (Number.isNaN(Number(part)) ? part.toLowerCase() : String(Number(part))));
 
-  let normalized = epoch === 0 ? '' : `${epoch}!`;
-  normalized += release.join('.');
-  if (pre !== undefined) normalized += pre;
-  if (post !== undefined) normalized += `.post${post}`;
-  if (dev !== undefined) normalized += `.dev${dev}`;
-  if (localParts) normalized += `+${localParts.join('.')}`;
+  let publicVersion = epoch === 0 ? '' : `${epoch}!`;
+  publicVersion += release.join('.');
+  if (pre !== undefined) publicVersion += pre;
+  if (post !== undefined) publicVersion += `.post${post}`;
+  if (dev !== undefined) publicVersion += `.dev${dev}`;
+  const normalized = localParts ? `${publicVersion}+${localParts.join('.')}` : publicVersion;
+  const cleaned = localParts ? `${publicVersion}+${localParts.join(',')}` : publicVersion;
 
   return {
     raw,
@@ -86,5 +93,6 @@ export function parsePep440(raw: string): Pep440Version | undefined {
     isPostrelease: post !== undefined,
     isDevrelease: dev !== undefined,
     normalized,
+    cleaned,
   };
 }

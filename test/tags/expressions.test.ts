@@ -17,29 +17,39 @@ function parse(source: string, allowed: readonly string[] = GLOBAL_EXPRESSIONS):
 }
 
 const render = (source: string): string =>
-  renderTemplate(parse(source), (expression) => (expression.date ? `<${expression.name}:${expression.date.format.source}@${expression.date.timeZone}>` : `<${expression.name}>`));
+  renderTemplate(parse(source), (expression) => (expression.date ? `[${expression.name}:${expression.date.format.source}@${expression.date.timeZone}]` : `[${expression.name}]`));
 
 describe('parseTemplate and renderTemplate', () => {
   it.each([
     ['plain text', 'plain text'],
     ['', ''],
-    ['{{branch}}', '<branch>'],
-    ['{{ branch }}', '<branch>'],
-    ['{{{branch}}}', '<branch>'],
-    ['mytag-{{branch}}-{{sha}}', 'mytag-<branch>-<sha>'],
-    ["{{date 'YYYYMMDD'}}", '<date:YYYYMMDD@UTC>'],
-    ['{{date "YYYYMMDD"}}', '<date:YYYYMMDD@UTC>'],
-    ["{{date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}", '<date:YYYYMMDD-HHmmss@Asia/Tokyo>'],
-    ["{{commit_date 'YYYY-MM-DD HH:mm' tz=\"Europe/Paris\"}}", '<commit_date:YYYY-MM-DD HH:mm@Europe/Paris>'],
-    ["{{date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}", '<date:YYYY-MM-DDTHH:mm:ss.SSS[Z]@UTC>'],
+    ['{{branch}}', '[branch]'],
+    ['{{ branch }}', '[branch]'],
+    ['{{{branch}}}', '[branch]'],
+    ['mytag-{{branch}}-{{sha}}', 'mytag-[branch]-[sha]'],
+    ["{{date 'YYYYMMDD'}}", '[date:YYYYMMDD@UTC]'],
+    ['{{date "YYYYMMDD"}}', '[date:YYYYMMDD@UTC]'],
+    ["{{date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}", '[date:YYYYMMDD-HHmmss@Asia/Tokyo]'],
+    ["{{commit_date 'YYYY-MM-DD HH:mm' tz=\"Europe/Paris\"}}", '[commit_date:YYYY-MM-DD HH:mm@Europe/Paris]'],
+    ["{{date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}", '[date:YYYY-MM-DDTHH:mm:ss.SSS[Z]@UTC]'],
     ['a{b}c', 'a{b}c'],
     ['\\{{branch}}', '{{branch}}'],
     ['x{{! a comment }}y', 'xy'],
+    // A long comment may hold }} (handlebars ends it at --}}).
+    ['x{{!-- {{branch}} --}}y', 'xy'],
     // No format, or an unquoted one, is moment's default format.
-    ['{{date}}', '<date:YYYY-MM-DDTHH:mm:ssZ@UTC>'],
-    ["{{commit_date YYYY-MM-DD tz='Asia/Tokyo'}}", '<commit_date:YYYY-MM-DDTHH:mm:ssZ@Asia/Tokyo>'],
+    ['{{date}}', '[date:YYYY-MM-DDTHH:mm:ssZ@UTC]'],
+    ["{{commit_date YYYY-MM-DD tz='Asia/Tokyo'}}", '[commit_date:YYYY-MM-DDTHH:mm:ssZ@Asia/Tokyo]'],
   ])('%j → %j', (source, expected) => {
     expect(render(source)).toBe(expected);
+  });
+
+  // handlebars escapes {{...}} values for HTML, {{{...}}} ones not; metadata-action's tags show it.
+  it.each([
+    ['{{branch}}', 'feat&amp;x&lt;&gt;&quot;&#x27;&#x60;&#x3D;'],
+    ['{{{branch}}}', 'feat&x<>"\'`='],
+  ])('%j of the branch feat&x<>"\'`= → %j', (source, expected) => {
+    expect(renderTemplate(parse(source), () => 'feat&x<>"\'`=')).toBe(expected);
   });
 
   it.each([

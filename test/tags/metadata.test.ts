@@ -164,6 +164,9 @@ describe('README "type=pep440" table', () => {
     ['1.2.3post1', '{{major}}.{{minor}}', '', '1.2.3.post1'],
     ['1.2.3beta2', '{{major}}.{{minor}}', '', '1.2.3b2'],
     ['1.0dev4', '{{major}}.{{minor}}', '', '1.0.dev4'],
+    // A local version: @renovate/pep440 prints its parts with commas, so metadata-action tags 1.0-abc-1.
+    ['1.0+abc.1', '{{version}}', '', '1.0-abc-1'],
+    ['1.0+abc.1', '{{raw}}', '', '1.0-abc.1'],
   ])('git tag %s, pattern %s, match %j → %s', (gitTag, pattern, match, expected) => {
     const tags = `type=pep440,pattern=${pattern}${match ? `,match=${match}` : ''}`;
     expect(metadataFor('push_tag', { tags }, tagRef(gitTag)).version.main).toBe(expected);
@@ -579,5 +582,16 @@ describe('purity', () => {
     const context = loadContext('push_master');
     expect(computeMetadata(parsed, context)).toStrictEqual(computeMetadata(parsed, context));
     expect(computeMetadata(parsed, context).tags).toStrictEqual([`name/app:${Date.parse(NOW)}`]);
+  });
+});
+
+describe('templates escape HTML as handlebars does (metadata-action renders them with it)', () => {
+  it.each([
+    ['type=raw,value={{branch}}', ['feat-amp-x']],
+    ['type=raw,value={{{branch}}}', ['feat-x']],
+    // type=ref takes the branch without a template.
+    ['type=ref,event=branch', ['feat-x']],
+  ])('%s on branch feat&x → %j', (tags, expected) => {
+    expect(tagNamesFor('push_master', { tags }, { ref: 'refs/heads/feat&x' })).toStrictEqual(expected);
   });
 });

@@ -1,7 +1,7 @@
 // Parsing of metadata-action's inputs: tags rules, images, flavor, labels and annotations.
 import { describe, expect, it } from 'vitest';
 import { parseFlavor } from '../../src/tags/flavor.js';
-import { parseImages } from '../../src/tags/images.js';
+import { lowercasedNotices, parseImages } from '../../src/tags/images.js';
 import { parseCustomEntries } from '../../src/tags/labels.js';
 import { parseMetadataInputs, type MetadataRawInputs } from '../../src/tags/metadata.js';
 import { DEFAULT_PRIORITIES, DEFAULT_RULES, parseTagRules, type TagRule } from '../../src/tags/rules.js';
@@ -161,14 +161,25 @@ describe('parseImages', () => {
     ['ghcr.io/name/bar,enable=false', [{ name: 'ghcr.io/name/bar', enable: false }]],
     ['# comment\n\n  localhost:5000/app  \n', [{ name: 'localhost:5000/app', enable: true }]],
     ['', []],
+    // Lower-cased as metadata-action does (issue 16); the name as written is kept for the notice.
+    ['ghcr.io/MyOrg/App', [{ name: 'ghcr.io/myorg/app', enable: true, written: 'ghcr.io/MyOrg/App' }]],
+    ['name=GHCR.io/org/app,enable=false', [{ name: 'ghcr.io/org/app', enable: false, written: 'GHCR.io/org/app' }]],
+    // A line quoted as a whole, as csv-parse reads it.
+    ['"name=name/app,enable=false"', [{ name: 'name/app', enable: false }]],
   ])('%j', (text, expected) => {
     expect(parseImages(text)).toStrictEqual(expected);
   });
 
+  it('says which names it lower-cased', () => {
+    expect(lowercasedNotices(parseImages('ghcr.io/MyOrg/App\nname/app'))).toStrictEqual([
+      'images: "ghcr.io/MyOrg/App" is pushed as "ghcr.io/myorg/app" (image names are lowercase, as docker/metadata-action makes them)',
+    ]);
+  });
+
   it.each([
-    ['ghcr.io/MyOrg/App', 'image names must be lowercase: write "ghcr.io/myorg/app"'],
-    ['GHCR.io/org/app', 'image names must be lowercase'],
     ['name=,enable=true', 'the name is empty'],
+    ['name/foo,name=name/bar,enable=true', 'the name is given twice ("name/foo" and "name/bar")'],
+    ['"name/app', 'image "\"name/app": a quote (") is not closed'],
     ['name=name/app,enable=yes', 'enable must be true or false, not "yes"'],
     ['name=name/app,platform=linux', 'unknown attribute "platform" (use name and enable)'],
     ['name/app:1.0', 'has a tag (:1.0)'],
@@ -212,8 +223,22 @@ describe('parseCustomEntries', () => {
     ]);
   });
 
+  it('leaves out a line without "=" with a warning, as metadata-action does', () => {
+    const warnings: string[] = [];
+    const entries = parseCustomEntries('maintainer\nvendor=Acme', 'labels', (message) => warnings.push(message));
+    expect(entries.map((entry) => entry.key)).toStrictEqual(['vendor']);
+    expect(warnings).toStrictEqual(['labels: "maintainer" is not key=value and is left out (e.g. org.opencontainers.image.vendor=Acme)']);
+  });
+
+  it('reads # as a comment only at the start of a line (context.test.ts getInputs cases 3 and 4)', () => {
+    const entries = parseCustomEntries('mylabel=foo#bar\n#comment\n  # indented comment\nanother=bar', 'labels');
+    expect(entries.map((entry) => [entry.key, entry.value.source])).toStrictEqual([
+      ['mylabel', 'foo#bar'],
+      ['another', 'bar'],
+    ]);
+  });
+
   it.each<['labels' | 'annotations', string, string]>([
-    ['labels', 'maintainer', 'is not key=value'],
     ['labels', '=value', 'the key before "=" is empty'],
     ['labels', '{{branch}}=x', 'the key cannot use {{...}} expressions'],
     ['labels', 'a={{nope}}', '"nope" is not known here'],
@@ -236,12 +261,19 @@ describe('parseMetadataInputs', () => {
     expect(parsed.annotations.map((entry) => entry.key)).toStrictEqual(['c']);
   });
 
+  it('collects the notices and warnings of reading them', () => {
+    const parsed = parseMetadataInputs(raw({ images: 'Name/App', labels: 'nolabel', annotations: 'noannotation' }));
+    expect(parsed.images).toStrictEqual([{ name: 'name/app', enable: true, written: 'Name/App' }]);
+    expect(parsed.notices).toHaveLength(1);
+    expect(parsed.warnings).toHaveLength(2);
+  });
+
   it.each<[Partial<MetadataRawInputs>, string]>([
-    [{ images: 'Name/App' }, 'images'],
+    [{ images: 'name/app:1' }, 'images'],
     [{ tags: 'type=semvr' }, 'tags'],
     [{ flavor: 'latest=sometimes' }, 'flavor'],
-    [{ labels: 'nolabel' }, 'labels'],
-    [{ annotations: 'noannotation' }, 'annotations'],
+    [{ labels: '=nokey' }, 'labels'],
+    [{ annotations: 'index:a=b' }, 'annotations'],
   ])('%j is an error about %s', (overrides, input) => {
     expectInputError(() => parseMetadataInputs(raw(overrides)), input);
   });
