@@ -97,8 +97,11 @@ export async function ensureEmulation(architectures: readonly string[], qemuImag
   const after = emulationStatus(architectures, await readBinfmtEntries());
   if (after.missing.length > 0) {
     const detail = after.missing.map((item) => `linux/${item.architecture}: ${item.why}`).join('; ');
-    const cause = install.exitCode === 0 ? '' : ` Installing with ${qemuImage} failed: ${install.stderr.trim().split('\n').slice(-3).join(' ')}`;
-    throw new ActionError(`cannot emulate ${detail}.${cause} Build only native platforms, or allow privileged containers so the emulator can be installed.`);
+    if (install.exitCode === 0) {
+      throw new ActionError(`cannot emulate ${detail}: the install with ${qemuImage} reported success, but the emulator is still not registered. Check that qemu-image is a tonistiigi/binfmt image, or build only native platforms.`);
+    }
+    const cause = install.stderr.trim().split('\n').slice(-3).join(' ');
+    throw new ActionError(`cannot emulate ${detail}. Installing with ${qemuImage} failed: ${cause} Build only native platforms, or allow privileged containers so the emulator can be installed.`);
   }
   return `installed emulators for ${toInstall.join(', ')} with ${qemuImage}`;
 }
