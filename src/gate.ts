@@ -1,8 +1,7 @@
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import * as exec from '@actions/exec';
 import type { Docker } from './buildx/exec.js';
-import { definedOnly, lastLines } from './buildx/exec.js';
+import { lastLines, runHostCommand } from './buildx/exec.js';
 import { ActionError, errorMessage, InputError } from './errors.js';
 
 /**
@@ -71,23 +70,6 @@ export interface GateResult {
   readonly scanned: boolean;
   /** Last lines of a failing command, for the summary. */
   readonly failureOutput?: string;
-}
-
-/** A scan on the host through @actions/exec: its output streams to the log and is kept for the summary. */
-async function runHost(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number; output: string }> {
-  const [command, ...args] = argv;
-  if (!command) return { exitCode: 1, output: 'empty command' };
-  let output = '';
-  const take = (chunk: Buffer): void => {
-    output += chunk.toString('utf8');
-    process.stdout.write(chunk);
-  };
-  try {
-    const exitCode = await exec.exec(command, args, { env: definedOnly(env), input: Buffer.alloc(0), silent: true, ignoreReturnCode: true, listeners: { stdout: take, stderr: take } });
-    return { exitCode, output };
-  } catch (error) {
-    return { exitCode: 127, output: `${output}${errorMessage(error)}` };
-  }
 }
 
 /**
@@ -166,9 +148,9 @@ export async function runGate(gate: GatePlan, source: GateSource, docker: Docker
     }
     const argv = substitute(gate.scan, { image, ...(oci ? { oci } : {}) });
     log(`Scanning: ${argv.join(' ')}`);
-    const result = await runHost(argv, docker.env());
+    const result = await runHostCommand(argv, docker.env()).catch((error: unknown) => ({ exitCode: 127, stdout: '', stderr: errorMessage(error) }));
     if (result.exitCode !== 0) {
-      const output = lastLines(result.output, 15);
+      const output = lastLines(`${result.stdout}\n${result.stderr}`, 15);
       throw new GateFailure(`the scan failed (exit code ${result.exitCode}); nothing was pushed. Last output:\n${output}`, output, { tested, scanned: false });
     }
     scanned = true;

@@ -53,7 +53,7 @@ async function checkedOutSha(context: Context, buildContext: string): Promise<st
 /** A git query through @actions/exec: its trimmed output, or '' when git fails or is missing. */
 async function git(args: string[], cwd: string): Promise<string> {
   try {
-    const result = await exec.getExecOutput('git', args, { cwd, env: definedOnly(childEnvironment()), input: Buffer.alloc(0), silent: true, ignoreReturnCode: true });
+    const result = await exec.getExecOutput('git', args, { cwd, env: definedOnly(childEnvironment()), silent: true, ignoreReturnCode: true });
     return result.exitCode === 0 ? result.stdout.trim() : '';
   } catch {
     return '';

@@ -224,13 +224,39 @@ export async function readBuildxVersion(userConfigDir: string): Promise<BuildxVe
   return { text, ...(version ? { version } : {}) };
 }
 
-/** A docker-container builder on the host network, so registries on localhost (service containers) are reachable from it. */
+/**
+ * `docker buildx create` for our docker-container builder, as setup-buildx-action makes it:
+ * started now (--bootstrap), on the host network (registries on localhost, service
+ * containers), with the entitlements it allows by default (`RUN --network=host`,
+ * `--allow security.insecure` still need the build to ask for them).
+ */
+export function createBuilderArgs(name: string, buildkitImage: string): string[] {
+  return [
+    'buildx', 'create', '--name', name, '--driver', 'docker-container',
+    '--driver-opt', `image=${buildkitImage}`, '--driver-opt', 'network=host',
+    '--buildkitd-flags', '--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host',
+    '--bootstrap',
+  ];
+}
+
+/** What went wrong creating the builder, in terms of what the user can change. */
+export function builderCreateError(buildkitImage: string, stderr: string): string {
+  const said = stderr.trim().split('\n').slice(-3).join(' ');
+  if (/docker-init/.test(stderr)) {
+    return `could not start the docker-container builder: the Docker engine cannot run containers with --init (no docker-init in its PATH; GitHub's runners have it, a self-hosted engine needs it: Debian's tini package, tini-static linked as docker-init). Docker said: ${said}`;
+  }
+  if (/pull access denied|manifest unknown|not found|failed to resolve|unauthorized|no such host|connection refused|i\/o timeout/i.test(stderr)) {
+    return `could not create a docker-container builder: the BuildKit image ${buildkitImage} cannot be pulled on this runner (set buildkit-image to an image it can pull, for example a mirror, or log in to its registry in an earlier step). Docker said: ${said}`;
+  }
+  return `could not create a docker-container builder with ${buildkitImage}: ${said}`;
+}
+
 export async function createBuilder(docker: Docker, name: string, buildkitImage: string): Promise<void> {
-  const result = await docker.run(['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${buildkitImage}`, '--driver-opt', 'network=host', '--bootstrap'], { live: true });
+  const result = await docker.run(createBuilderArgs(name, buildkitImage), { live: true });
   if (result.exitCode !== 0) {
     // A half-created builder would outlive the job: remove it now, ignore errors.
     await docker.run(['buildx', 'rm', '--force', name]);
-    throw new ActionError(`could not create a docker-container builder with ${buildkitImage}: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    throw new ActionError(builderCreateError(buildkitImage, result.stderr));
   }
 }
 

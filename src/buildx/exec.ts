@@ -109,13 +109,23 @@ function spawnStoppable(command: string, args: readonly string[], env: NodeJS.Pr
   return track(ended, kill);
 }
 
+/**
+ * A command of the user's on the runner (the gate's scan), its output shown live and kept:
+ * stoppable with the step like a build, and with stdin closed so it never waits on it.
+ */
+export function runHostCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<DockerResult> {
+  const [command = '', ...args] = argv;
+  return spawnStoppable(command, args, env, { live: true }, new ActionError(`"${command}" was not found on PATH: install it in an earlier step`));
+}
+
 /** A short docker command through @actions/exec: it finds the binary, passes stdin, captures the output. */
 function execCaptured(command: string, args: readonly string[], env: NodeJS.ProcessEnv, options: DockerRunOptions, missing: ActionError): Promise<DockerResult> {
   const ended = exec
     .getExecOutput(command, [...args], {
       env: definedOnly(env),
-      // Always a stdin, empty unless given, so no command waits on it.
-      input: Buffer.from(options.input ?? ''),
+      // No `input`: @actions/exec leaves an error writing it unhandled, so a command that
+      // exits before reading its stdin would crash the step (EPIPE). Commands fed on stdin
+      // run through spawnStoppable (see Docker.run).
       silent: true,
       ignoreReturnCode: true,
     })
@@ -133,8 +143,8 @@ export function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
 /**
  * The one way this action runs `docker`: argv only (never a shell), our private
  * DOCKER_CONFIG, output captured for error messages. No secret ever goes in argv or env.
- * Builds, pushes, containers and anything with a time limit run so that a cancel can stop
- * them (spawnStoppable); the short queries and logins run through @actions/exec.
+ * Builds, pushes, containers, anything with a time limit and anything fed on stdin (a
+ * login's password) run through spawnStoppable; the short queries through @actions/exec.
  */
 export class Docker {
   constructor(
@@ -154,7 +164,7 @@ export class Docker {
     if (options.live) core.info(`[command]${command} ${args.join(' ')}`);
     else core.debug(`[command]${command} ${args.join(' ')}`);
     const env = { ...this.env(), ...options.env };
-    const stoppable = dockerArgs[0] === 'buildx' || options.live === true || options.signal !== undefined;
+    const stoppable = dockerArgs[0] === 'buildx' || options.live === true || options.signal !== undefined || options.input !== undefined;
     const missing = new ActionError(`"${command}" was not found${command === this.command ? ' on PATH: is Docker installed on this runner?' : ''}`);
     return stoppable ? spawnStoppable(command, args, env, options, missing) : execCaptured(command, args, env, options, missing);
   }

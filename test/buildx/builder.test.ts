@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builderNeeds, chooseBuilder, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, selectedBuilder, usesContainerdStore, type BuilderInfo, type BuildRequest } from '../../src/buildx/builder.js';
+import { builderCreateError, builderNeeds, chooseBuilder, createBuilderArgs, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, selectedBuilder, usesContainerdStore, type BuilderInfo, type BuildRequest } from '../../src/buildx/builder.js';
 import { parsePlatforms } from '../../src/inputs.js';
 
 // `docker buildx inspect` on a GitHub-hosted ubuntu runner: the default builder, docker driver.
@@ -263,5 +263,25 @@ describe('parseBuildxVersion and pushesTwiceWithDockerDriver', () => {
   it.each(['', 'buildx: command not found', 'github.com/docker/buildx v0.0.0+unknown 1234', 'something 0.13.1'])('cannot tell from %j: buildx keeps its own push', (text) => {
     expect(parseBuildxVersion(text)).toBeUndefined();
     expect(pushesTwiceWithDockerDriver(parseBuildxVersion(text))).toBe(false);
+  });
+});
+
+describe('creating our docker-container builder', () => {
+  it('asks for what setup-buildx-action gives by default: host network, its entitlements, started now', () => {
+    expect(createBuilderArgs('build-push-1a2b3c4d', 'moby/buildkit:v0.33.1')).toEqual([
+      'buildx', 'create', '--name', 'build-push-1a2b3c4d', '--driver', 'docker-container',
+      '--driver-opt', 'image=moby/buildkit:v0.33.1', '--driver-opt', 'network=host',
+      '--buildkitd-flags', '--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host',
+      '--bootstrap',
+    ]);
+  });
+
+  it.each([
+    ['an engine without docker-init', 'ERROR: failed to initialize builder x (x0): Error response from daemon: exec: "docker-init": executable file not found in $PATH', 'the Docker engine cannot run containers with --init'],
+    ['an image that cannot be pulled', 'ERROR: Error response from daemon: pull access denied for registry.example/buildkit, repository does not exist or may require \'docker login\'', 'the BuildKit image registry.example/buildkit:1 cannot be pulled on this runner (set buildkit-image'],
+    ['a registry that does not know the tag', 'ERROR: failed to resolve reference "127.0.0.1:5000/nope:1": 127.0.0.1:5000/nope:1: not found', 'cannot be pulled on this runner'],
+    ['anything else: what docker said', 'ERROR: something odd', 'could not create a docker-container builder with registry.example/buildkit:1: ERROR: something odd'],
+  ])('%s', (_, stderr, expected) => {
+    expect(builderCreateError('registry.example/buildkit:1', stderr)).toContain(expected);
   });
 });

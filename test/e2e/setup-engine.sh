@@ -691,6 +691,7 @@ export E2E_ENGINE_VERSION=$ENGINE_VERSION
 export E2E_BUILDX_VERSION=$(awk '{print $2}' <<<"$BUILDX_VERSION")
 export E2E_BUILDKIT_IMAGE=$BUILDKIT_IMAGE
 export E2E_QEMU_IMAGE=$QEMU_IMAGE
+export E2E_DOCKER_INIT=$ENGINE_DIR/usr/sbin/docker-init
 EOF
 mv "$STATE/env.tmp" "$STATE/env"
 
