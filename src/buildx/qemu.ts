@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { ActionError } from '../errors.js';
 import type { Platform } from '../inputs.js';
@@ -85,16 +85,69 @@ export async function readBinfmtEntries(dir = BINFMT_DIR): Promise<BinfmtEntry[]
   return Promise.all(candidates.map(async (name) => parseBinfmtEntry(name, await readFile(`${dir}/${name}`, 'utf8').catch(() => ''))));
 }
 
-/** Makes sure every architecture has an emulator, installing missing ones with the binfmt image; `registered` may be read ahead. */
-export async function ensureEmulation(architectures: readonly string[], qemuImage: string, docker: Docker, registered: Promise<BinfmtEntry[]> = readBinfmtEntries()): Promise<string> {
+/**
+ * Whether this process sees the host's binfmt_misc (its `status` file is there when it is
+ * mounted). A runner in a container (Actions Runner Controller, docker-in-docker) usually
+ * does not: its folder is empty, and says nothing about what the engine's host can run.
+ */
+export async function binfmtVisible(dir = BINFMT_DIR): Promise<boolean> {
+  return access(`${dir}/status`).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Which architectures the engine's host runs, from the binfmt image's report (`binfmt` with
+ * no argument prints `{"supported": ["linux/amd64", ...], "emulators": [...]}`); it tries
+ * each platform inside a container, so "supported" means usable in containers.
+ */
+export function emulationFromReport(architectures: readonly string[], report: string, qemuImage: string): EmulationStatus {
+  let supported: string[];
+  try {
+    const parsed = JSON.parse(report) as { supported?: unknown };
+    supported = Array.isArray(parsed.supported) ? parsed.supported.filter((entry): entry is string => typeof entry === 'string') : [];
+  } catch {
+    throw new ActionError(`${qemuImage} did not print a binfmt report (JSON with "supported"): is qemu-image a tonistiigi/binfmt image? It printed: ${report.trim().slice(0, 200)}`);
+  }
+  const status: EmulationStatus = { ready: [], missing: [] };
+  for (const architecture of architectures) {
+    if (supported.some((platform) => platform === `linux/${architecture}` || platform.startsWith(`linux/${architecture}/`))) status.ready.push(architecture);
+    else status.missing.push({ architecture, why: `the engine's host does not run linux/${architecture} (${qemuImage} reports ${supported.join(', ') || 'nothing'})` });
+  }
+  return status;
+}
+
+/**
+ * Makes sure every architecture has an emulator, installing missing ones with the binfmt
+ * image. Where this runner sees the host's binfmt_misc, its entries say what is there
+ * (`registered` may be read ahead); where it does not (a runner in a container), the binfmt
+ * image is asked, on the engine's host, before and after the install.
+ */
+export async function ensureEmulation(
+  architectures: readonly string[],
+  qemuImage: string,
+  docker: Docker,
+  registered: Promise<BinfmtEntry[]> = readBinfmtEntries(),
+  visible: Promise<boolean> = binfmtVisible(),
+): Promise<string> {
   if (architectures.length === 0) return 'no emulation needed: every platform is native';
-  const before = emulationStatus(architectures, await registered);
+  const hostView = await visible;
+  const askEngine = async (): Promise<EmulationStatus> => {
+    const report = await docker.run(['run', '--privileged', '--rm', qemuImage]);
+    if (report.exitCode !== 0) {
+      throw new ActionError(`cannot tell whether the engine's host can emulate ${architectures.map((arch) => `linux/${arch}`).join(', ')}: this runner does not see the host's binfmt_misc (it runs in a container?), and asking ${qemuImage} failed: ${report.stderr.trim().split('\n').slice(-3).join(' ')}. Build only native platforms, or let the runner run privileged containers.`);
+    }
+    return emulationFromReport(architectures, report.stdout, qemuImage);
+  };
+  if (!hostView) core.info(`This runner does not see the host's binfmt_misc (it runs in a container?): asking ${qemuImage} on the engine what its host can run`);
+  const before = hostView ? emulationStatus(architectures, await registered) : await askEngine();
   if (before.missing.length === 0) return `emulators already registered for ${before.ready.join(', ')}`;
 
   const toInstall = before.missing.map((item) => item.architecture);
   core.info(`Installing QEMU emulators for ${toInstall.join(', ')} (${before.missing.map((item) => item.why).join('; ')})`);
   const install = await docker.run(['run', '--privileged', '--rm', qemuImage, '--install', toInstall.join(',')], { live: true });
-  const after = emulationStatus(architectures, await readBinfmtEntries());
+  const after = hostView ? emulationStatus(architectures, await readBinfmtEntries()) : await askEngine();
   if (after.missing.length > 0) {
     const detail = after.missing.map((item) => `linux/${item.architecture}: ${item.why}`).join('; ');
     if (install.exitCode === 0) {

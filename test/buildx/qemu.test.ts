@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   architecturesNeedingEmulation,
   BINFMT_DIR,
+  binfmtVisible,
+  emulationFromReport,
   dockerArchitecture,
   emulationStatus,
   parseBinfmtEntry,
@@ -209,5 +211,38 @@ describe('readBinfmtEntries', () => {
 
   it('reads the kernel folder by default', () => {
     expect(BINFMT_DIR).toBe('/proc/sys/fs/binfmt_misc');
+  });
+});
+
+describe('a runner that does not see the host binfmt_misc (in a container)', () => {
+  it('tells a mounted binfmt_misc (it has a status file) from an empty folder', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'binfmt-view-'));
+    try {
+      expect(await binfmtVisible(dir)).toBe(false);
+      await writeFile(path.join(dir, 'status'), 'enabled\n');
+      expect(await binfmtVisible(dir)).toBe(true);
+      expect(await binfmtVisible(path.join(dir, 'missing'))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // What `docker run --privileged --rm tonistiigi/binfmt` prints (trimmed).
+  const REPORT = JSON.stringify({ supported: ['linux/amd64', 'linux/amd64/v2', 'linux/arm64', 'linux/386', 'linux/arm/v7', 'linux/arm/v6'], emulators: ['qemu-aarch64', 'qemu-arm'] });
+  const BARE = JSON.stringify({ supported: ['linux/amd64', 'linux/amd64/v2', 'linux/386'], emulators: [] });
+
+  it.each([
+    ['arm64 runs on the host', ['arm64'], REPORT, ['arm64'], []],
+    ['arm matches arm/v7', ['arm'], REPORT, ['arm'], []],
+    ['a fresh host: nothing but native', ['arm64', 's390x'], BARE, [], ['arm64', 's390x']],
+  ])('%s', (_, architectures, report, ready, missing) => {
+    const status = emulationFromReport(architectures, report, 'tonistiigi/binfmt:x');
+    expect(status.ready).toEqual(ready);
+    expect(status.missing.map((item) => item.architecture)).toEqual(missing);
+    for (const item of status.missing) expect(item.why).toContain(`the engine's host does not run linux/${item.architecture} (tonistiigi/binfmt:x reports linux/amd64`);
+  });
+
+  it('says so when the image prints no report', () => {
+    expect(() => emulationFromReport(['arm64'], 'Usage: something else', 'busybox')).toThrow(/busybox did not print a binfmt report .* is qemu-image a tonistiigi\/binfmt image\?/);
   });
 });
