@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ActionError } from '../errors.js';
+import { proxiedFetch } from '../proxy.js';
 import { DOCKER_HUB } from '../tags/reference.js';
 
 /**
@@ -137,7 +138,8 @@ export class RegistryClient {
   constructor(
     private readonly registry: string,
     private readonly credential: BasicCredential | undefined,
-    private readonly fetchImpl: typeof fetch = fetch,
+    // Through HTTPS_PROXY/NO_PROXY like every request of the step (see proxy.ts).
+    private readonly fetchImpl: typeof fetch = proxiedFetch,
   ) {}
 
   /** Set once the registry asked for Basic authentication: it then goes with every request. */
