@@ -170,7 +170,7 @@ const CLIENTS: readonly ClientCase[] = [
     run: async () => expect(await registryHealth(`${REGISTRY}:${port}`)).toBeUndefined(),
   },
   {
-    client: 'registry client: token, blob upload, manifest push, read-back',
+    client: 'registry client: token, blob upload, manifest push, read-back (GET and HEAD)',
     hosts: [REGISTRY, AUTH],
     run: async () => {
       const client = new RegistryClient(`${REGISTRY}:${port}`, { username: 'u', password: 'p' });
@@ -180,6 +180,7 @@ const CLIENTS: readonly ClientCase[] = [
       });
       expect(await client.putManifest('app', 'v1', 'application/vnd.oci.image.manifest.v1+json', Buffer.from(MANIFEST))).toBe(sha256(MANIFEST));
       expect((await client.manifest('app', 'v1')).digest).toBe(sha256(MANIFEST));
+      expect(await client.manifestDigest('app', 'v1')).toBe(sha256(MANIFEST));
     },
   },
 ];
