@@ -10,7 +10,7 @@ import { completeBuildArgs } from './buildx/args.js';
 import { inspectEngine, pushesTwiceWithDockerDriver, readBuildxVersion, selectBuilder, type BuildxVersion } from './buildx/builder.js';
 import { childEnvironment, definedOnly, Docker, findBuildxPlugin, refuseNewChildren, settleChildren, stopChildren } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
-import { manifestReader, summarizeManifest, verifyPush, type ManifestReader } from './buildx/verify.js';
+import { manifestReader, summarizeManifest, verifyPush, type DigestReader, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
 import { ActionError, errorMessage } from './errors.js';
 import { gateImages, GateFailure, gatedImageMatches, runGate, type GateSource } from './gate.js';
@@ -122,12 +122,12 @@ async function imageSizes(read: ManifestReader, plan: Plan, index: string, early
   }
 }
 
-/** Which of the references hold `digest` now (after a failed push, for the error message). */
-async function landedTags(read: ManifestReader, references: readonly ImageReference[], digest: string | undefined): Promise<Set<string>> {
+/** Which of the references hold `digest` now (after a failed push, for the error message): a HEAD each. */
+async function landedTags(readDigest: DigestReader, references: readonly ImageReference[], digest: string | undefined): Promise<Set<string>> {
   const landed = new Set<string>();
   for (const reference of references) {
-    const raw = await read(reference).catch(() => undefined);
-    if (raw !== undefined && digest && summarizeManifest(raw).digest === digest) landed.add(reference.full);
+    const pointsTo = await readDigest(reference).catch(() => undefined);
+    if (pointsTo !== undefined && digest && pointsTo === digest) landed.add(reference.full);
   }
   return landed;
 }
@@ -248,7 +248,7 @@ async function run(): Promise<void> {
       // A push that failed part-way: say exactly which tags now hold the new image.
       const failure = error instanceof PhaseError ? error.cause : undefined;
       if (!(failure instanceof BuildFailure) || !runPlan.push.push || route.pushFromEngine || !isPushFailure(failure.output)) throw error;
-      const landed = await landedTags(read, runPlan.references, exportedDigest(failure.output));
+      const landed = await landedTags(read.digest, runPlan.references, exportedDigest(failure.output));
       throw new PhaseError('build', new ActionError(`${failure.message}\n${partialPushReport(runPlan.tags, landed)}`));
     });
     report = {
@@ -271,7 +271,7 @@ async function run(): Promise<void> {
       return;
     }
 
-    const enginePush = { retry, log: core.info, stop: stop.signal, landedTags: () => landedTags(read, runPlan.references, build.digest || build.imageId) };
+    const enginePush = { retry, log: core.info, stop: stop.signal, landedTags: () => landedTags(read.digest, runPlan.references, build.digest || build.imageId) };
     // The build's time limit covers this push; a gate's push comes after tests of any length and has none.
     if (route.pushFromEngine) await phases.run('push', () => pushFromEngine(docker, runPlan.tags, { ...enginePush, ...(deadline === undefined ? {} : { deadline, timeoutMs: inputs.timeoutMs }) }));
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ActionError } from '../errors.js';
+import { proxiedFetch } from '../proxy.js';
 import { DOCKER_HUB } from '../tags/reference.js';
 
 /**
@@ -137,7 +138,8 @@ export class RegistryClient {
   constructor(
     private readonly registry: string,
     private readonly credential: BasicCredential | undefined,
-    private readonly fetchImpl: typeof fetch = fetch,
+    // Through HTTPS_PROXY/NO_PROXY like every request of the step (see proxy.ts).
+    private readonly fetchImpl: typeof fetch = proxiedFetch,
   ) {}
 
   /** Set once the registry asked for Basic authentication: it then goes with every request. */
@@ -252,7 +254,7 @@ export class RegistryClient {
     await response.body?.cancel();
   }
 
-  /** GET a manifest by tag or digest; its digest is checked against the bytes received. */
+  /** GET a manifest by tag or digest (for its body; see manifestDigest for the digest alone); its digest is checked against the bytes received. */
   async manifest(repository: string, reference: string): Promise<FetchedManifest> {
     const what = `${this.registry}/${repository}:${reference}`;
     const response = await this.request(`/v2/${repository}/manifests/${reference}`, {
@@ -267,6 +269,26 @@ export class RegistryClient {
     const header = response.headers.get('docker-content-digest');
     if (header && header !== digest) throw new Error(`${what}: the registry says ${header} but sent bytes with digest ${digest}`);
     return { digest, mediaType: response.headers.get('content-type') ?? '', body };
+  }
+
+  /**
+   * The digest a tag or digest reference points to, by HEAD: the registry's
+   * Docker-Content-Digest without the body. Docker Hub counts a manifest GET as a pull
+   * (rate limited) and a HEAD not. A registry that sends no digest header is read by GET.
+   */
+  async manifestDigest(repository: string, reference: string): Promise<string> {
+    const what = `${this.registry}/${repository}:${reference}`;
+    const response = await this.request(`/v2/${repository}/manifests/${reference}`, {
+      method: 'HEAD',
+      headers: { Accept: MANIFEST_TYPES.join(', ') },
+      scope: repositoryScope(repository, 'pull'),
+      what,
+    });
+    await response.body?.cancel();
+    // A HEAD answer has no body, so no error code to add.
+    if (!response.ok) throw new RegistryError(what, response.status, [], response.headers.get('retry-after') ?? undefined);
+    const digest = response.headers.get('docker-content-digest');
+    return digest && /^sha256:[0-9a-f]{64}$/.test(digest) ? digest : (await this.manifest(repository, reference)).digest;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { ActionError, errorMessage } from '../errors.js';
 import type { Env } from '../context.js';
 import type { Inputs } from '../inputs.js';
+import { awsRequestHandler } from '../proxy.js';
 import { githubIdToken, type Credential, type CredentialProvider, type ProviderEnvironment } from './provider.js';
 
 export const ECR_PUBLIC = 'public.ecr.aws';
@@ -50,8 +51,8 @@ function roleSession(environment: ProviderEnvironment, region: string): Promise<
 async function assumeRole({ inputs, env, mask }: ProviderEnvironment, region: string): Promise<AwsCredentials | undefined> {
   if (!inputs.awsRoleToAssume) return undefined;
   const webIdentityToken = await githubIdToken('sts.amazonaws.com', env);
-  const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
-  const sts = new STSClient({ region: inputs.awsRegion || region });
+  const [{ STSClient, AssumeRoleWithWebIdentityCommand }, requestHandler] = await Promise.all([import('@aws-sdk/client-sts'), awsRequestHandler()]);
+  const sts = new STSClient({ region: inputs.awsRegion || region, ...(requestHandler ? { requestHandler } : {}) });
   try {
     const result = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
@@ -103,8 +104,8 @@ export const ecrProvider: CredentialProvider = {
     const host = parseEcrHost(registry);
     if (!host) throw new Error(`${registry} is not an ECR registry`);
     const credentials = await roleSession(environment, host.region);
-    const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
-    const ecr = new ECRClient({ region: host.region, ...(credentials ? { credentials } : {}) });
+    const [{ ECRClient, GetAuthorizationTokenCommand }, requestHandler] = await Promise.all([import('@aws-sdk/client-ecr'), awsRequestHandler()]);
+    const ecr = new ECRClient({ region: host.region, ...(credentials ? { credentials } : {}), ...(requestHandler ? { requestHandler } : {}) });
     try {
       const result = await ecr.send(new GetAuthorizationTokenCommand({ registryIds: [host.accountId] }));
       const token = result.authorizationData?.[0]?.authorizationToken;
@@ -126,8 +127,8 @@ export const ecrPublicProvider: CredentialProvider = {
   configured: ecrConfigured,
   credential: async (registry, environment): Promise<Credential> => {
     const credentials = await roleSession(environment, 'us-east-1');
-    const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr-public');
-    const ecrPublic = new ECRPUBLICClient({ region: 'us-east-1', ...(credentials ? { credentials } : {}) });
+    const [{ ECRPUBLICClient, GetAuthorizationTokenCommand }, requestHandler] = await Promise.all([import('@aws-sdk/client-ecr-public'), awsRequestHandler()]);
+    const ecrPublic = new ECRPUBLICClient({ region: 'us-east-1', ...(credentials ? { credentials } : {}), ...(requestHandler ? { requestHandler } : {}) });
     try {
       const result = await ecrPublic.send(new GetAuthorizationTokenCommand({}));
       const token = result.authorizationData?.authorizationToken;

@@ -1,4 +1,5 @@
 import { ActionError } from '../errors.js';
+import { proxiedFetch } from '../proxy.js';
 import { githubIdToken, type Credential, type CredentialProvider, type ProviderEnvironment } from './provider.js';
 
 const GAR_HOST = /^[a-z0-9-]+-docker\.pkg\.dev$/;
@@ -14,7 +15,7 @@ export function googleEndpoints(env: Readonly<Record<string, string | undefined>
 }
 
 async function googleJson(url: string, init: RequestInit, what: string): Promise<Record<string, unknown>> {
-  const response = await fetch(url, init);
+  const response = await proxiedFetch(url, init);
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (!response.ok) {
     const error = body.error as { message?: string } | string | undefined;

@@ -4,6 +4,7 @@ import { ActionError, errorMessage } from '../errors.js';
 import type { Docker } from '../buildx/exec.js';
 import { lastLines } from '../buildx/exec.js';
 import * as core from '@actions/core';
+import { proxiedFetch, proxyFor } from '../proxy.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import { apiBases, type BasicCredential } from './client.js';
 import { providerNamed, type RegistryPlan } from './index.js';
@@ -14,9 +15,11 @@ export type ApiRootAnswer = { status: number; retryAfter?: string } | { error: s
 
 /**
  * `GET /v2/` over node:http(s). Not fetch: its implementation (undici) takes ~30 ms to
- * load, and this check sits on the path to the build.
+ * load, and this check sits on the path to the build. Behind a proxy it is fetch through
+ * the proxy (see proxy.ts), which loads undici anyway.
  */
 export function getApiRoot(url: string, timeoutMs = 10_000): Promise<ApiRootAnswer> {
+  if (proxyFor(url)) return getApiRootByFetch(url, timeoutMs);
   const get = url.startsWith('https:') ? httpsGet : httpGet;
   return new Promise((resolve) => {
     const request = get(url, { timeout: timeoutMs }, (response) => {
@@ -27,6 +30,17 @@ export function getApiRoot(url: string, timeoutMs = 10_000): Promise<ApiRootAnsw
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     request.on('error', (error) => resolve({ error: errorMessage(error) }));
   });
+}
+
+async function getApiRootByFetch(url: string, timeoutMs: number): Promise<ApiRootAnswer> {
+  try {
+    const response = await proxiedFetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    const retryAfter = response.headers.get('retry-after');
+    return { status: response.status, ...(retryAfter ? { retryAfter } : {}) };
+  } catch (error) {
+    return { error: errorMessage(error) };
+  }
 }
 
 /** A transient problem with the registry's API root (`GET /v2/`), or undefined when it answers normally (200/401). */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { summarizeManifest, verificationProblems, type ManifestSummary } from '../../src/buildx/verify.js';
+import { summarizeManifest, verificationProblems, verifyPush, type ManifestSummary } from '../../src/buildx/verify.js';
+import type { ImageReference } from '../../src/tags/reference.js';
 import { parsePlatforms } from '../../src/inputs.js';
 
 const sha256 = (bytes: string): string => `sha256:${createHash('sha256').update(Buffer.from(bytes, 'utf8')).digest('hex')}`;
@@ -179,3 +180,52 @@ describe('verificationProblems', () => {
     expect(verificationProblems(tag, summary, summary.digest, requested)).toEqual([]);
   });
 });
+
+describe('verifyPush: which requests it makes', () => {
+  const OTHER_INDEX = JSON.stringify({ ...JSON.parse(OCI_INDEX), manifests: JSON.parse(OCI_INDEX).manifests.slice(0, 1) });
+  const tag = (name: string): ImageReference => ({ full: `docker.io/acme/app:${name}`, registry: 'docker.io', repository: 'acme/app', tag: name });
+  const TAGS = ['1.2.3', '1.2', 'latest'].map(tag);
+
+  /** A registry holding `manifests` by tag; records each request as `GET tag` or `HEAD tag`. */
+  function registry(manifests: Record<string, string>, withDigest = true): { requests: string[]; read: Parameters<typeof verifyPush>[0] } {
+    const requests: string[] = [];
+    const stored = (reference: ImageReference): string => {
+      const raw = manifests[reference.tag ?? ''];
+      if (raw === undefined) throw new Error(`${reference.full}: the registry answered 404`);
+      return raw;
+    };
+    const read = async (reference: ImageReference): Promise<string> => {
+      requests.push(`GET ${reference.tag}`);
+      return stored(reference);
+    };
+    const digest = async (reference: ImageReference): Promise<string> => {
+      requests.push(`HEAD ${reference.tag}`);
+      return sha256(stored(reference));
+    };
+    return { requests, read: withDigest ? Object.assign(read, { digest }) : read };
+  }
+
+  const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+  const everyTag = (raw: string): Record<string, string> => Object.fromEntries(TAGS.map((reference) => [reference.tag ?? '', raw]));
+
+  it.each<[string, Record<string, string>, boolean, string[], RegExp | undefined]>([
+    ['every tag on the index: one GET, a HEAD for each other tag', everyTag(OCI_INDEX), true, ['GET 1.2.3', 'HEAD 1.2', 'HEAD latest'], undefined],
+    ['a tag on another manifest: its body read too, to say what it lacks', { ...everyTag(OCI_INDEX), latest: OTHER_INDEX }, true, ['GET 1.2.3', 'HEAD 1.2', 'HEAD latest', 'GET latest'], /latest points to sha256:[0-9a-f]{64}, not the built .*latest lacks linux\/arm64/],
+    ['a tag that is missing: the HEAD fails', { '1.2.3': OCI_INDEX, '1.2': OCI_INDEX }, true, ['GET 1.2.3', 'HEAD 1.2', 'HEAD latest'], /docker\.io\/acme\/app:latest: the registry answered 404/],
+    ['a reader without digests: a GET each, as before', everyTag(OCI_INDEX), false, ['GET 1.2.3', 'GET 1.2', 'GET latest'], undefined],
+  ])('%s', async (_, manifests, withDigest, requests, failure) => {
+    const { requests: made, read } = registry(manifests, withDigest);
+    const verifying = verifyPush(read, TAGS, sha256(OCI_INDEX), PLATFORMS);
+    if (failure) await expect(verifying).rejects.toThrow(failure);
+    else await expect(verifying).resolves.toMatchObject({ digest: sha256(OCI_INDEX), platforms: PLATFORMS, attestations: 2, raw: OCI_INDEX });
+    expect([...made].sort()).toEqual([...requests].sort());
+    expect(made.filter((request) => request.startsWith('GET')).length).toBe(requests.filter((request) => request.startsWith('GET')).length);
+  });
+
+  it('counts the first tag\'s GET once, also when it is the only tag', async () => {
+    const { requests, read } = registry(everyTag(OCI_INDEX));
+    await verifyPush(read, [tag('1.2.3')], sha256(OCI_INDEX), PLATFORMS);
+    expect(requests).toEqual(['GET 1.2.3']);
+  });
+});
+

@@ -59,6 +59,7 @@ describe('RegistryClient.manifest (with an in-process fetch)', () => {
 
   interface Call {
     readonly url: string;
+    readonly method: string;
     readonly headers: Record<string, string>;
   }
 
@@ -66,7 +67,7 @@ describe('RegistryClient.manifest (with an in-process fetch)', () => {
   function registry(routes: (call: Call) => Response): { calls: Call[]; fetchImpl: typeof fetch } {
     const calls: Call[] = [];
     const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
-      const call = { url: String(input), headers: { ...((init?.headers ?? {}) as Record<string, string>) } };
+      const call = { url: String(input), method: init?.method ?? 'GET', headers: { ...((init?.headers ?? {}) as Record<string, string>) } };
       calls.push(call);
       return routes(call);
     }) as typeof fetch;
@@ -150,5 +151,37 @@ describe('RegistryClient.manifest (with an in-process fetch)', () => {
     });
     await expect(new RegistryClient('registry.example.com', undefined, remote.fetchImpl).manifest('app', 'dev')).rejects.toThrow('fetch failed');
     expect(remote.calls.map((call) => call.url)).toEqual(['https://registry.example.com/v2/app/manifests/dev']);
+  });
+
+  describe('manifestDigest: the digest by HEAD, the body never fetched', () => {
+    const headResponse = (headers: Record<string, string>, status = 200): Response => new Response(null, { status, headers });
+
+    it.each<[string, string, Record<string, string>, string[]]>([
+      ['Docker Hub, header sent', 'docker.io', { 'docker-content-digest': DIGEST }, ['HEAD https://registry-1.docker.io/v2/acme/app/manifests/1']],
+      ['GHCR, header sent', 'ghcr.io', { 'docker-content-digest': DIGEST }, ['HEAD https://ghcr.io/v2/acme/app/manifests/1']],
+      // No (or no sha256) digest in the answer: the body is read to compute it.
+      ['no header: read by GET', 'registry.example.com', {}, ['HEAD https://registry.example.com/v2/acme/app/manifests/1', 'GET https://registry.example.com/v2/acme/app/manifests/1']],
+      ['a header that is not a sha256 digest: read by GET', 'registry.example.com', { 'docker-content-digest': 'md5:x' }, ['HEAD https://registry.example.com/v2/acme/app/manifests/1', 'GET https://registry.example.com/v2/acme/app/manifests/1']],
+    ])('%s', async (_, host, headers, requests) => {
+      const { calls, fetchImpl } = registry((call) => (call.method === 'HEAD' ? headResponse({ 'content-type': CONTENT_TYPE, ...headers }) : manifestResponse()));
+      expect(await new RegistryClient(host, undefined, fetchImpl).manifestDigest('acme/app', '1')).toBe(DIGEST);
+      expect(calls.map((call) => `${call.method} ${call.url}`)).toEqual(requests);
+      expect(calls[0]?.headers.Accept?.split(', ')).toEqual(MANIFEST_TYPES);
+    });
+
+    it('authenticates the HEAD like a GET (a Bearer challenge, then the token)', async () => {
+      const { calls, fetchImpl } = registry((call) => {
+        if (call.url.startsWith('https://auth.docker.io/')) return Response.json({ token: 'hub' });
+        if (call.headers.Authorization === 'Bearer hub') return headResponse({ 'docker-content-digest': DIGEST });
+        return headResponse({ 'www-authenticate': 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"' }, 401);
+      });
+      expect(await new RegistryClient('docker.io', { username: 'u', password: 'p' }, fetchImpl).manifestDigest('acme/app', '1')).toBe(DIGEST);
+      expect(calls.map((call) => call.method)).toEqual(['HEAD', 'GET', 'HEAD']);
+    });
+
+    it('fails with the status when the tag is not there', async () => {
+      const { fetchImpl } = registry(() => headResponse({}, 404));
+      await expect(new RegistryClient('ghcr.io', undefined, fetchImpl).manifestDigest('acme/app', 'nope')).rejects.toThrow('ghcr.io/acme/app:nope: the registry answered 404');
+    });
   });
 });
