@@ -315,9 +315,12 @@ export async function startCacheServiceV2({ scopes = [{ scope: 'refs/heads/main'
     /** Another token for the same service, e.g. a pull request's: its ref writable, the base branch read-only. */
     mintToken: (tokenScopes, options) => mintRuntimeToken(secret, tokenScopes, options),
     /**
-     * Answers the next `times` requests of `route` with an error: a Twirp method name
-     * (status, code, msg, headers: e.g. 429 resource_exhausted with Retry-After), or
+     * Answers the next `times` requests of `route` (Infinity: all) with an error: a Twirp
+     * method name (status, code, msg, headers: e.g. 429 resource_exhausted with Retry-After;
+     * a full quota is a msg holding 'insufficient usage', which @actions/cache looks for), or
      * blob-put, blob-put-block, blob-put-block-list, blob-get (status, Azure code).
+     * BuildKit retries a 429 with backoff until its exporter's timeout (10 minutes by
+     * default); any other error fails its cache export at once.
      */
     fail: (route, { status, code, msg, headers, times = 1 }) => void faults.push({ route, status, code, msg, headers, times }),
     close: () =>
@@ -326,4 +329,17 @@ export async function startCacheServiceV2({ scopes = [{ scope: 'refs/heads/main'
         server.closeAllConnections();
       }),
   };
+}
+
+// `node test/e2e/cache-service-v2.mjs`: serve until stopped, printing the step's variables as JSON
+// (for trying a build by hand: export them, then docker buildx build --cache-to type=gha ...).
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const service = await startCacheServiceV2();
+  console.log(JSON.stringify(service.env));
+  const stop = async () => {
+    await service.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
