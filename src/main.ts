@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { BuildFailure, checkBuildContext, exportedDigest, exportedImageManifests, isPushFailure, partialPushReport, runBuild, writeSecretFiles } from './build.js';
-import { restoreLocalCache, saveLocalCache } from './cache.js';
+import { cacheServiceOf, failedCacheExports, ghaCacheReach, restoreLocalCache, saveLocalCache, withoutGhaCache, type CachePlan } from './cache.js';
 import { completeBuildArgs } from './buildx/args.js';
-import { inspectEngine, pushesTwiceWithDockerDriver, readBuildxVersion, selectBuilder, type BuildxVersion } from './buildx/builder.js';
+import { inspectEngine, pushesTwiceWithDockerDriver, readBuildkitVersion, readBuildxVersion, selectBuilder, type BuildxVersion } from './buildx/builder.js';
 import { childEnvironment, definedOnly, Docker, findBuildxPlugin, refuseNewChildren, settleChildren, stopChildren } from './buildx/exec.js';
 import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type DigestReader, type ManifestReader } from './buildx/verify.js';
@@ -168,9 +168,10 @@ async function run(): Promise<void> {
     const retry: RetryPolicy = { retries: inputs.retries, delayMs: inputs.retryDelayMs, maxDelayMs: 60_000 };
     const pushRegistries = runPlan.registries.filter((entry) => entry.usedFor === 'push').map((entry) => entry.registry);
 
-    // Only asked when the engine might push instead of buildx (see buildArgsForBuilder); a
-    // Go binary's start, so it starts now, beside the set-up rather than the login.
-    const buildx = runPlan.engineBuildArgs ? readBuildxVersion(userDockerConfigDir(process.env)) : Promise.resolve<BuildxVersion>({ text: '' });
+    // Only asked when the engine might push instead of buildx (see buildArgsForBuilder), or
+    // for a gha cache (see reachCache); a Go binary's start, so it starts now, beside the
+    // set-up rather than the login.
+    const buildx = runPlan.engineBuildArgs || runPlan.cache.mode === 'gha' ? readBuildxVersion(userDockerConfigDir(process.env)) : Promise.resolve<BuildxVersion>({ text: '' });
     // Registry checks (GET /v2/) start now and run while the step sets up.
     const health = startHealthChecks(runPlan.registries);
     for (const check of health.values()) check.catch(() => undefined);
@@ -222,12 +223,13 @@ async function run(): Promise<void> {
     const split = runPlan.split;
     // push-by-digest: buildx pushes by digest itself where it can; the docker driver writes an OCI layout we push.
     const output = split && runPlan.push.push ? splitOutputArgs(builder.driver, split.repositories, split.layoutDir) : [];
-    const args = completeBuildArgs(route.args, builder.name, output);
-    const local = runPlan.cache.local;
+    const cache = await reachCache(runPlan.cache, inputs.cache, version, docker, builder.name);
+    const args = completeBuildArgs(cache === runPlan.cache ? route.args : withoutGhaCache(route.args, runPlan.cache), builder.name, output);
+    const local = cache.local;
     // The time limit covers the build and any push after it.
     const deadline = inputs.timeoutMs === undefined ? undefined : Date.now() + inputs.timeoutMs;
     const build = await phases.run('build', async () => {
-      core.info(`Cache: ${runPlan.cache.reason}`);
+      core.info(`Cache: ${cache.reason}`);
       if (local) await restoreLocalCache(local, process.env, core.info);
       const building = runBuild(docker, args, runPlan.files, {
         // Also with the engine's push: a registry cache export is still buildx's push.
@@ -242,6 +244,7 @@ async function run(): Promise<void> {
       // While buildx works: connect and authorize for the read-back, so verifying costs one round trip.
       if (runPlan.push.push) setImmediate(() => runPlan.references.forEach((reference) => void read.prepare(reference)));
       const result = await building;
+      for (const failure of failedCacheExports(result.output)) core.warning(`The build cache was not written (${failure}); the image is built all the same`);
       if (local) await saveLocalCache(local, process.env, core.info);
       return result;
     }).catch(async (error: unknown) => {
@@ -256,7 +259,7 @@ async function run(): Promise<void> {
       digest: build.digest,
       imageId: build.imageId,
       metadata: build.metadata,
-      cache: { mode: runPlan.cache.mode, reason: runPlan.cache.reason, ...cacheStats(build.output) },
+      cache: { mode: cache.mode, reason: cache.reason, ...cacheStats(build.output) },
     };
 
     if (split && runPlan.push.push) {
@@ -342,6 +345,27 @@ async function run(): Promise<void> {
         : `build-push: ${report.dryRun ? 'dry run' : report.pushed ? `pushed ${report.digest}` : `built, not pushed (${report.pushDecision?.reason})`}`,
     );
   }
+}
+
+/**
+ * The cache as this builder can use it: gha needs a buildx and BuildKit that speak the job's
+ * cache service (v2 on github.com). `cache: auto` then goes without a cache and says why;
+ * `cache: gha`, asked for by name, is kept with a warning.
+ */
+async function reachCache(plan: CachePlan, asked: Inputs['cache'], buildx: readonly [number, number, number] | undefined, docker: Docker, builderName: string | undefined): Promise<CachePlan> {
+  if (plan.mode !== 'gha') return plan;
+  const service = cacheServiceOf(process.env);
+  const buildkit = service === 'v2' ? await readBuildkitVersion(docker, builderName) : undefined;
+  const reach = ghaCacheReach(service, buildx, buildkit);
+  if (reach.reachable) {
+    core.info(`Cache: gha reaches ${reach.reason}`);
+    return plan;
+  }
+  if (asked !== 'auto') {
+    core.warning(`cache: gha: ${reach.reason}; the build runs without reading or writing it`);
+    return plan;
+  }
+  return { mode: 'none', reason: `no cache: ${reach.reason} (cache: local caches through the step itself)`, from: [], to: [] };
 }
 
 /**

@@ -197,6 +197,18 @@ export function parseBuildxVersion(text: string): readonly [number, number, numb
 }
 
 /**
+ * The BuildKit version `docker buildx inspect` prints for the builder's first node
+ * (`BuildKit version:` since buildx 0.13, `Buildkit:` before); undefined when absent or a
+ * development build (v0.0.0).
+ */
+export function parseBuildkitVersion(inspectText: string): readonly [number, number, number] | undefined {
+  const match = /^(?:BuildKit version|Buildkit):\s*v?(\d+)\.(\d+)\.(\d+)/m.exec(inspectText);
+  if (!match) return undefined;
+  const version = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
+  return version.every((part) => part === 0) ? undefined : version;
+}
+
+/**
  * Whether buildx pushes a `--push` build twice with the docker driver on the containerd image
  * store: before 0.22 BuildKit pushes it, then buildx has the engine push it again and asks
  * the registry for its digest (fixed by docker/buildx 4f7d145). Unknown versions: no.
@@ -223,6 +235,13 @@ export async function readBuildxVersion(userConfigDir: string): Promise<BuildxVe
   const version = parseBuildxVersion(text);
   return { text, ...(version ? { version } : {}) };
 }
+
+/** The BuildKit version of a builder (the current one without a name); undefined when it cannot be told. Never fails. */
+export async function readBuildkitVersion(docker: Docker, builder: string | undefined): Promise<readonly [number, number, number] | undefined> {
+  const result = await docker.run(['buildx', 'inspect', ...(builder ? [builder] : [])], { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+  return result?.exitCode === 0 ? parseBuildkitVersion(result.stdout) : undefined;
+}
+
 
 /**
  * `docker buildx create` for our docker-container builder, as setup-buildx-action makes it:

@@ -135,6 +135,19 @@ function processWorkflowCommands(stdout, masks) {
 }
 
 /**
+ * The cache variables the runner gives a JavaScript action's step. `{ v2: url, token }`: a
+ * github.com runner (the v2 service: ACTIONS_RESULTS_URL, ACTIONS_CACHE_SERVICE_V2, no
+ * ACTIONS_CACHE_URL); `{ v1: url, token }`: a GHES runner (the v1 REST API).
+ */
+export function cacheServiceEnv(service) {
+  if (!service) return {};
+  if (!service.token) throw new Error('cacheService needs the runtime token');
+  if (service.v2) return { ACTIONS_RESULTS_URL: service.v2, ACTIONS_RUNTIME_TOKEN: service.token, ACTIONS_CACHE_SERVICE_V2: 'true' };
+  if (service.v1) return { ACTIONS_CACHE_URL: service.v1, ACTIONS_RUNTIME_TOKEN: service.token };
+  throw new Error('cacheService needs v2 (github.com) or v1 (GHES): the service URL');
+}
+
+/**
  * `stopWhen(line)`: stop the step when it returns true, the way the runner stops a cancelled
  * or timed-out step: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that.
  */
@@ -173,6 +186,7 @@ function runNode(node, script, env, cwd, onLine, stopWhen) {
 /**
  * Runs the action's main and post steps.
  * options: { inputs, eventName, payload, ref, sha, repository, actor, workspace, env, actionDir, node, onLine, skipPost,
+ *            cacheService ({ v2: url, token } or { v1: url, token }: see cacheServiceEnv),
  *            cancelWhen (line => boolean: cancel the job there), timeOutWhen (line => boolean: the
  *            step's timeout-minutes passes there), continueOnError }
  * The post step runs when action.yml's post-if (default always()) holds for the job's status.
@@ -240,6 +254,7 @@ export async function runAction(options = {}) {
     GITHUB_PATH: files.path,
     GITHUB_STEP_SUMMARY: files.summary,
     ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
+    ...cacheServiceEnv(options.cacheService),
     ...options.env,
   };
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
