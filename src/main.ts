@@ -12,7 +12,7 @@ import { childEnvironment, definedOnly, Docker, findBuildxPlugin, refuseNewChild
 import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './buildx/qemu.js';
 import { manifestReader, summarizeManifest, verifyPush, type DigestReader, type ManifestReader } from './buildx/verify.js';
 import { readContext, type Context } from './context.js';
-import { ActionError, errorMessage } from './errors.js';
+import { ActionError, errorMessage, InputError } from './errors.js';
 import { gateImages, GateFailure, gatedImageMatches, runGate, type GateSource } from './gate.js';
 import { pushFromEngine } from './engine-push.js';
 import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './inputs.js';
@@ -350,7 +350,7 @@ async function run(): Promise<void> {
 /**
  * The cache as this builder can use it: gha needs a buildx and BuildKit that speak the job's
  * cache service (v2 on github.com). `cache: auto` then goes without a cache and says why;
- * `cache: gha`, asked for by name, is kept with a warning.
+ * `cache: gha`, asked for by name, fails the step.
  */
 async function reachCache(plan: CachePlan, asked: Inputs['cache'], buildx: readonly [number, number, number] | undefined, docker: Docker, builderName: string | undefined): Promise<CachePlan> {
   if (plan.mode !== 'gha') return plan;
@@ -361,10 +361,8 @@ async function reachCache(plan: CachePlan, asked: Inputs['cache'], buildx: reado
     core.info(`Cache: gha reaches ${reach.reason}`);
     return plan;
   }
-  if (asked !== 'auto') {
-    core.warning(`cache: gha: ${reach.reason}; the build runs without reading or writing it`);
-    return plan;
-  }
+  // Asked for by name, it is never dropped with only a warning: the step fails and says what works.
+  if (asked !== 'auto') throw new InputError('cache', `gha cannot be used here: ${reach.reason}`, 'registry, local, or auto (no cache where gha cannot work)');
   return { mode: 'none', reason: `no cache: ${reach.reason} (cache: local caches through the step itself)`, from: [], to: [] };
 }
 

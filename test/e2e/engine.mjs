@@ -133,13 +133,16 @@ let testBuilderMade = false;
 /**
  * `--builder NAME` for the tests' own raw buildx commands that need what the default builder
  * does only on the containerd store (several platforms, an OCI layout): on the classic store,
- * a docker-container builder with the BuildKit stand-in, made once in the user's docker
- * config and reused (a leftover is harmless: the next run takes it), and made visible to the
- * test's own docker config folder `configDir`. [] on the containerd store.
+ * a docker-container builder with the BuildKit stand-in, made once per test file in the
+ * user's docker config (replacing a leftover), and made visible to the test's own docker
+ * config folder `configDir`. [] on the containerd store.
  */
 export function testBuilderArgs(configDir) {
   if (imageStore() === 'containerd') return [];
-  if (!testBuilderMade && docker(['buildx', 'inspect', TEST_BUILDER]).status !== 0) {
+  if (!testBuilderMade) {
+    // Made anew for each test file: a builder container copies /etc/hosts when it is created,
+    // and the cloud tests add the real registry hostnames there first.
+    docker(['buildx', 'rm', '--force', TEST_BUILDER]);
     const image = process.env.E2E_BUILDKIT_IMAGE;
     if (!image) throw new Error('the classic image store needs a docker-container builder for this test, and no BuildKit image was loaded (../shared/images)');
     const created = docker(['buildx', 'create', '--name', TEST_BUILDER, '--driver', 'docker-container', '--driver-opt', `image=${image}`, '--driver-opt', 'network=host', '--bootstrap']);
