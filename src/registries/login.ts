@@ -80,6 +80,19 @@ export function startHealthChecks(registries: readonly RegistryPlan[]): Map<stri
 }
 
 /**
+ * What to say about a registry this step has no credentials for: when it pushes there, that
+ * it pushes with whatever the runner's docker config holds; when it only builds (a pull
+ * request from a fork, whose secrets are empty), that the build goes on without a login and
+ * pulls of private images from there will fail. Nothing for a registry it logs in to.
+ */
+export function missingCredentialWarning(entry: RegistryPlan): string | undefined {
+  if (entry.provider) return undefined;
+  if (entry.usedFor === 'push') return `${entry.registry}: this step has no credentials for it (needs ${entry.missing}); pushing with whatever the runner's docker config holds`;
+  if (entry.usedFor === 'tag') return `${entry.registry}: this step has no credentials for it (needs ${entry.missing}); this run pushes nothing, so it builds without logging in there, and pulls of private images from ${entry.registry} will fail (secrets are empty on pull requests from forks)`;
+  return undefined;
+}
+
+/**
  * The login phase: for every planned registry with a provider, get the credential and
  * `docker login`, concurrently, retrying transient failures. A failure is fatal only where
  * this run pushes; elsewhere (pull requests, base images) it is a warning and the build goes on.
@@ -92,8 +105,9 @@ export async function logIn(
   early: ReadonlyMap<string, Promise<string | undefined>> = new Map(),
 ): Promise<Map<string, BasicCredential>> {
   const credentials = new Map<string, BasicCredential>();
-  for (const entry of registries.filter((candidate) => !candidate.provider && candidate.usedFor === 'push')) {
-    core.warning(`${entry.registry}: this step has no credentials for it (needs ${entry.missing}); pushing with whatever the runner's docker config holds`);
+  for (const entry of registries) {
+    const warning = missingCredentialWarning(entry);
+    if (warning) core.warning(warning);
   }
   // Token calls run concurrently; `docker login`s one at a time: concurrent logins rewrite
   // the same config.json and the last writer drops the others' credentials.

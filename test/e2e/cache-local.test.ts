@@ -1,5 +1,6 @@
 // cache: local end to end: the cache folder is saved and restored through the real
-// @actions/cache library, against a local cache service speaking its protocol
+// @actions/cache library, against a local cache service speaking its protocol: the v2
+// service github.com has (test/e2e/cache-service-v2.mjs) and the v1 one GHES has
 // (test/e2e/cache-service.mjs). The second build, after the local build cache is wiped and
 // one file changed, takes the unchanged steps from the restored folder.
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper
 import { startCacheService } from './cache-service.mjs';
+// @ts-expect-error plain ESM helper
+import { startCacheServiceV2 } from './cache-service-v2.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
 import { docker, loadEngineEnv, runStepFromCache, runnerHome } from './engine.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
@@ -18,28 +21,64 @@ interface Run {
   main: { exitCode: number; log: string };
 }
 
+/** What the test reads of either service: the step's variables, the saved data, whether data was uploaded. */
 interface CacheService {
   env: Record<string, string>;
-  entries: { key: string; committed: boolean; data: Buffer }[];
-  requests: { method: string; path: string }[];
+  saved(): Buffer[];
+  uploaded(): boolean;
   close(): Promise<void>;
 }
+
+interface V1 {
+  env: Record<string, string>;
+  entries: { committed: boolean; data: Buffer }[];
+  requests: { method: string }[];
+  close(): Promise<void>;
+}
+interface V2 {
+  env: Record<string, string>;
+  entries: { finalized: boolean }[];
+  requests: { route: string }[];
+  dataOf(entry: unknown): Buffer | undefined;
+  close(): Promise<void>;
+}
+
+const SERVICES: { name: string; start: () => Promise<CacheService> }[] = [
+  {
+    name: 'the v2 cache service (github.com)',
+    start: async () => {
+      const service = (await startCacheServiceV2()) as V2;
+      return {
+        env: service.env,
+        saved: () => service.entries.filter((entry) => entry.finalized).map((entry) => service.dataOf(entry) ?? Buffer.alloc(0)),
+        uploaded: () => service.requests.some((request) => request.route.startsWith('blob-put')),
+        close: () => service.close(),
+      };
+    },
+  },
+  {
+    name: 'the v1 cache service (GHES)',
+    start: async () => {
+      const service = (await startCacheService()) as V1;
+      return {
+        env: service.env,
+        saved: () => service.entries.filter((entry) => entry.committed).map((entry) => entry.data),
+        uploaded: () => service.requests.some((request) => request.method === 'PATCH'),
+        close: () => service.close(),
+      };
+    },
+  },
+];
 
 let engine: { registry: string; username: string; password: string; baseImage: string };
 let home: string;
 let workspace: string;
 let service: CacheService;
-const repository = `e2e/cache-local-${randomUUID().slice(0, 8)}`;
+let repository: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   engine = loadEngineEnv();
-  home = runnerHome();
-  workspace = mkdtempSync(path.join(os.tmpdir(), 'cache-local-'));
-  cpSync(path.join(REPO_ROOT, 'example', 'app'), path.join(workspace, 'app'), { recursive: true });
-  service = (await startCacheService()) as CacheService;
 });
-
-afterAll(async () => service?.close());
 
 async function build(sha: string): Promise<Run> {
   return (await runAction({
@@ -58,16 +97,25 @@ async function build(sha: string): Promise<Run> {
   })) as Run;
 }
 
-describe('cache: local through @actions/cache', () => {
+describe.each(SERVICES)('cache: local through @actions/cache, $name', ({ start }) => {
+  beforeAll(async () => {
+    home = runnerHome();
+    repository = `e2e/cache-local-${randomUUID().slice(0, 8)}`;
+    workspace = mkdtempSync(path.join(os.tmpdir(), 'cache-local-'));
+    cpSync(path.join(REPO_ROOT, 'example', 'app'), path.join(workspace, 'app'), { recursive: true });
+    service = await start();
+  });
+  afterAll(async () => service?.close());
+
   it('saves the cache folder, and a later build on another commit restores it and reuses its steps', async () => {
     const first = await build('1'.repeat(40));
     expect(first.main.exitCode, first.main.log).toBe(0);
     expect(first.main.log).toContain('cache: no saved cache yet');
     expect(first.main.log).toMatch(/cache: saved build-push-e2e-cache-local-/);
-    const saved = service.entries.filter((entry) => entry.committed);
+    const saved = service.saved();
     expect(saved).toHaveLength(1);
-    expect(saved[0]?.data.length).toBeGreaterThan(1000);
-    expect(service.requests.some((request) => request.method === 'PATCH')).toBe(true);
+    expect(saved[0]?.length).toBeGreaterThan(1000);
+    expect(service.uploaded()).toBe(true);
 
     // Nothing local is left: the build cache is pruned and the cache folder deleted, so only
     // the restore through @actions/cache can bring the steps back.

@@ -148,5 +148,7 @@ describe('GHCR with the GitHub token', () => {
     const result = (await runAction({ home, eventName: 'pull_request', ref: 'refs/pull/9/merge', env: cloud.env, inputs: inputs(`${cloud.ghcr.host}/acme/app:pr-9`, { 'github-token': '' }) })) as Run;
     expect(result.main.exitCode, result.main.log).toBe(0);
     expect(result.outputs.pushed).toBe('false');
+    // The warning names what is missing and what it costs.
+    expect(result.main.stdout).toMatch(new RegExp(`::warning::${cloud.ghcr.host.replace(/\./g, '\\.')}: this step has no credentials for it \\(needs [^)]*github-token[^;]*\\); this run pushes nothing, so it builds without logging in there, and pulls of private images from`));
   });
 });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { forgetCredentials } from '../../src/registries/docker-config.js';
-import { getApiRoot, registryHealth, type ApiRootAnswer } from '../../src/registries/login.js';
+import { getApiRoot, missingCredentialWarning, registryHealth, type ApiRootAnswer } from '../../src/registries/login.js';
 
 describe('forgetCredentials', () => {
   let dir: string;
@@ -100,5 +100,20 @@ describe('getApiRoot', () => {
     expect(await getApiRoot(`${base}/stall/v2/`, 100)).toEqual({ error: 'no answer within 100 ms' });
     const refused = await getApiRoot('http://127.0.0.1:1/v2/');
     expect('error' in refused && refused.error).toMatch(/ECONNREFUSED/);
+  });
+});
+
+describe('missingCredentialWarning', () => {
+  it.each([
+    ['a registry it logs in to', { registry: 'ghcr.io', provider: 'ghcr', usedFor: 'push' } as const, undefined],
+    ['pushing without credentials', { registry: 'r.example', missing: 'a registry-auth entry for r.example', usedFor: 'push' } as const, "r.example: this step has no credentials for it (needs a registry-auth entry for r.example); pushing with whatever the runner's docker config holds"],
+    [
+      'a fork pull request: nothing pushed, the build goes on',
+      { registry: 'ghcr.io', missing: 'github-token (with packages: write)', usedFor: 'tag' } as const,
+      'ghcr.io: this step has no credentials for it (needs github-token (with packages: write)); this run pushes nothing, so it builds without logging in there, and pulls of private images from ghcr.io will fail (secrets are empty on pull requests from forks)',
+    ],
+    ['only listed in registry-auth', { registry: 'mirror.example', missing: 'x', usedFor: 'listed' } as const, undefined],
+  ])('%s', (_, entry, expected) => {
+    expect(missingCredentialWarning(entry)).toBe(expected);
   });
 });
