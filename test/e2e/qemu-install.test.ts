@@ -4,7 +4,8 @@
 // every test, whatever happens. The e2e project runs files one at a time, so no other test
 // needing emulation runs meanwhile.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -50,6 +51,58 @@ function inputs(repository: string, extra: Record<string, string> = {}): Record<
     'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
     ...extra,
   };
+}
+
+
+/**
+ * An engine that refuses privileged containers, as locked-down self-hosted engines do: a
+ * Docker authorization plugin (the plugin protocol on a unix socket in /run/docker/plugins)
+ * that denies any container create with HostConfig.Privileged, switched on in the running
+ * daemon's config and reloaded with SIGHUP (authorization-plugins is a reloadable option).
+ */
+async function withPrivilegedRefused<T>(work: () => Promise<T>): Promise<T> {
+  const name = 'build-push-e2e-no-privileged';
+  const socket = `/run/docker/plugins/${name}.sock`;
+  mkdirSync('/run/docker/plugins', { recursive: true });
+  rmSync(socket, { force: true });
+  const server: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      const answer = (value: unknown): void => {
+        response.setHeader('Content-Type', 'application/vnd.docker.plugins.v1+json');
+        response.end(JSON.stringify(value));
+      };
+      if (request.url === '/Plugin.Activate') return answer({ Implements: ['authz'] });
+      if (request.url === '/AuthZPlugin.AuthZRes') return answer({ Allow: true });
+      const asked = JSON.parse(body || '{}') as { RequestUri?: string; RequestBody?: string };
+      let privileged = false;
+      try {
+        const created = JSON.parse(Buffer.from(asked.RequestBody ?? '', 'base64').toString('utf8')) as { HostConfig?: { Privileged?: boolean } };
+        privileged = /\/containers\/create/.test(asked.RequestUri ?? '') && created.HostConfig?.Privileged === true;
+      } catch {
+        // not a JSON body: not a container create
+      }
+      return answer(privileged ? { Allow: false, Msg: 'privileged containers are not allowed on this engine' } : { Allow: true });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  const configFile = process.env.E2E_DAEMON_JSON as string;
+  const pid = Number(readFileSync(process.env.E2E_DOCKERD_PIDFILE as string, 'utf8').trim());
+  const original = readFileSync(configFile, 'utf8');
+  const reload = async (config: string): Promise<void> => {
+    writeFileSync(configFile, config);
+    process.kill(pid, 'SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  };
+  try {
+    await reload(JSON.stringify({ ...JSON.parse(original), 'authorization-plugins': [name] }, null, 2));
+    return await work();
+  } finally {
+    await reload(original);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(socket, { force: true });
+  }
 }
 
 const run = async (stepInputs: Record<string, string>): Promise<Run> => (await runAction({ home, inputs: stepInputs })) as Run;
@@ -98,6 +151,19 @@ describe.skipIf(!QEMU_IMAGE)(`a runner without QEMU${skipped}`, () => {
     expect(errorLine(result)).toContain(`qemu: cannot emulate linux/arm64: no binfmt_misc entry qemu-aarch64. Installing with ${missing} failed:`);
     expect(errorLine(result)).toContain('Build only native platforms, or allow privileged containers');
     expect((await registryManifest(engine, repository, '1')).status).toBe(404);
+  });
+
+  it('fails with a clear error when the engine refuses privileged containers, and pushes nothing', async () => {
+    removeEmulator();
+    const repository = `e2e/qemu-${randomUUID().slice(0, 8)}`;
+    const result = await withPrivilegedRefused(() => run(inputs(repository)));
+    expect(result.main.exitCode).toBe(1);
+    expect(errorLine(result)).toContain(`qemu: cannot emulate linux/arm64: no binfmt_misc entry qemu-aarch64. Installing with ${QEMU_IMAGE} failed:`);
+    expect(errorLine(result)).toContain('privileged containers are not allowed on this engine');
+    expect(errorLine(result)).toContain('Build only native platforms, or allow privileged containers so the emulator can be installed');
+    expect((await registryManifest(engine, repository, '1')).status).toBe(404);
+    // The engine takes privileged containers again.
+    expect(docker(['run', '--rm', '--privileged', QEMU_IMAGE]).status).toBe(0);
   });
 
   it('fails when the install reports success but the platform is still not runnable', async () => {
