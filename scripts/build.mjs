@@ -1,4 +1,4 @@
-// Bundles src/main.ts and src/post.ts into <out>/main and <out>/post with ncc.
+// Bundles src/index.ts (which runs src/main.ts) and src/post.ts into <out>/main and <out>/post with ncc.
 // Usage: node scripts/build.mjs [--out dist]. The dist test builds into a temp folder
 // with this same script and compares, so dist/ can never drift from src/.
 import { execFile } from 'node:child_process';
@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const ncc = path.join(root, 'node_modules', '.bin', 'ncc');
 
 const entries = [
-  ['src/main.ts', 'main', ['--license', 'licenses.txt']],
+  ['src/index.ts', 'main', ['--license', 'licenses.txt']],
   ['src/post.ts', 'post', []],
 ];
 // Both bundles at once: the build is CPU-bound and the machine has two cores.
