@@ -1,6 +1,6 @@
 // The step's entry: the signal handlers and the start. main.ts runs nothing on import.
 import * as core from '@actions/core';
-import { refuseNewChildren, stopChildren } from './buildx/exec.js';
+import { refuseNewChildren, stopChildren } from './docker/exec.js';
 import { cleanUpAfterMain, run } from './main.js';
 
 // The runner stops a step (a cancel, timeout-minutes) with SIGINT, then SIGTERM at 7.5 s and

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { dockerfileAnnotations, dockerfileFromBuildArgs, emitAnnotation, emitDockerfileAnnotations, type Annotation } from '../src/annotations.js';
+import { dockerfileAnnotations, dockerfileFromBuildArgs, emitAnnotation, emitDockerfileAnnotations, type Annotation } from '../src/report/github-annotations.js';
 
 // Captured from the real engine (docker 26, buildx 0.13, plain progress as without a TTY):
 // see test/fixtures/buildx/README.md for the Dockerfiles and commands.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cacheScope, cacheServiceOf, failedCacheExports, ghaCacheReach, hasCacheService, planCache, withoutGhaCache, type CacheService, type Version } from '../src/cache.js';
-import { parseBuildkitVersion } from '../src/buildx/builder.js';
+import { cacheScope, cacheServiceOf, failedCacheExports, ghaCacheReach, hasCacheService, planCache, withoutGhaCache, type CacheService, type Version } from '../src/plan/cache.js';
+import { parseBuildkitVersion } from '../src/phases/builder.js';
 import { inputsFrom } from './support/inputs.js';
 
 /** What a github.com runner gives a JavaScript action's step: the v2 cache service. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { gatedImageMatches, gateImages, layoutImageName, splitCommand, substitute, type GatePlan } from '../src/gate.js';
-import { makePlan, planGate } from '../src/plan.js';
+import { gatedImageMatches, gateImages, layoutImageName, substitute } from '../src/phases/gate.js';
+import { splitCommand, type GatePlan } from '../src/plan/gate.js';
+import { makePlan, planGate } from '../src/plan/plan.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 

@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ActionError, InputError } from '../src/errors.js';
-import { splitCommand } from '../src/gate.js';
-import { INPUT_NAMES, parseInputs, type InputName } from '../src/inputs.js';
-import { makePlan } from '../src/plan.js';
+import { splitCommand } from '../src/plan/gate.js';
+import { INPUT_NAMES, parseInputs, type InputName } from '../src/plan/inputs.js';
+import { makePlan } from '../src/plan/plan.js';
 import { parseTagRules } from '../src/tags/rules.js';
 import { parseImageReference } from '../src/tags/reference.js';
 import { fixtureContext } from './support/context.js';
@@ -94,7 +94,7 @@ describe(`${CASES.length} hostile or malformed inputs`, () => {
   it.each(CASES)('%s', async (_, overrides, expected) => {
     let { error, args } = attempt(overrides);
     if (!error && overrides['merge-digests']) {
-      const { parseDigestList } = await import('../src/split.js');
+      const { parseDigestList } = await import('../src/plan/push-by-digest.js');
       try {
         parseDigestList(overrides['merge-digests']);
       } catch (caught) {

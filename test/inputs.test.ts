@@ -16,7 +16,7 @@ import {
   type InputName,
   type Inputs,
   type Platform,
-} from '../src/inputs.js';
+} from '../src/plan/inputs.js';
 import { expectInputError, inputsFrom, rawInputs, rawInputsWithDefaults, readActionYml, recordingMask } from './support/inputs.js';
 
 const base64 = (text: string): string => Buffer.from(text).toString('base64');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextIn } from './support/context.js';
-import type { InputName } from '../src/inputs.js';
+import type { InputName } from '../src/plan/inputs.js';
 import { ANNOTATION_LEVELS, commitDateFromPayload } from '../src/tags/metadata.js';
 import { isRawStatement, parseTemplate, VERSION_EXPRESSIONS, type Template } from '../src/tags/expressions.js';
 import type { TagRule } from '../src/tags/rules.js';

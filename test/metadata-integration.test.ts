@@ -1,8 +1,8 @@
 // metadata-action's rules inside the plan: images + tag rules in, full references,
 // labels and annotations on the buildx command line and in the outputs.
 import { describe, expect, it } from 'vitest';
-import { makePlan } from '../src/plan.js';
-import { metadataVariables, outputsFor, type Report } from '../src/summary.js';
+import { makePlan } from '../src/plan/plan.js';
+import { metadataVariables, outputsFor, type Report } from '../src/report/summary.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import type { InputName } from '../src/inputs.js';
-import { buildArgsForBuilder, makePlan, type Host } from '../src/plan.js';
-import { decidePush } from '../src/push-decision.js';
+import type { InputName } from '../src/plan/inputs.js';
+import { buildArgsForBuilder, makePlan, type Host } from '../src/plan/plan.js';
+import { decidePush } from '../src/plan/push-decision.js';
 import { EVENTS, fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 

@@ -1,10 +1,10 @@
 // Regressions found in review: each pins one behaviour that protects credentials or the push decision.
 import { describe, expect, it } from 'vitest';
-import { childEnvironment } from '../src/buildx/exec.js';
-import { buildFailureDetail, isPushFailure } from '../src/build.js';
-import { makePlan } from '../src/plan.js';
+import { childEnvironment } from '../src/docker/exec.js';
+import { buildFailureDetail, isPushFailure } from '../src/phases/build.js';
+import { makePlan } from '../src/plan/plan.js';
 import { classifyFailure } from '../src/retry.js';
-import { PRIVILEGED_PR_EVENTS } from '../src/trust.js';
+import { PRIVILEGED_PR_EVENTS } from '../src/plan/trust.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { INPUT_NAMES } from '../src/inputs.js';
+import { INPUT_NAMES } from '../src/plan/inputs.js';
 import { maskSecret } from '../src/mask.js';
 
 /** What @actions/core writes to stdout while `work` runs. */

@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makePlan } from '../src/plan.js';
-import { mergeArgs, missingFromMerge, parseDigestList, readMergeDigests, splitOutputArgs, splitPlatform } from '../src/split.js';
-import { parsePlatforms } from '../src/inputs.js';
+import { makePlan } from '../src/plan/plan.js';
+import { readMergeDigests } from '../src/phases/push-by-digest.js';
+import { mergeArgs, missingFromMerge, parseDigestList, splitOutputArgs, splitPlatform } from '../src/plan/push-by-digest.js';
+import { parsePlatforms } from '../src/plan/inputs.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 

@@ -18,7 +18,7 @@ import {
   renderSummary,
   shortDigest,
   type Report,
-} from '../src/summary.js';
+} from '../src/report/summary.js';
 import { readActionYml } from './support/inputs.js';
 
 const DIGEST = 'sha256:8347c52bd405bc339c04a64bce91d87510668da577280f3929de35fff7af6ad9';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ActionError } from '../src/errors.js';
-import { makePlan } from '../src/plan.js';
-import { codeTrust } from '../src/trust.js';
-import type { Context } from '../src/context.js';
+import { makePlan } from '../src/plan/plan.js';
+import { codeTrust } from '../src/plan/trust.js';
+import type { Context } from '../src/plan/context.js';
 import { inputsFrom } from './support/inputs.js';
 
 const BASE = 'b'.repeat(40);

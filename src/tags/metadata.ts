@@ -1,3 +1,4 @@
+
 // docker/metadata-action's behaviour as a pure function: the same `images`, `tags`,
 // `flavor`, `labels` and `annotations` inputs give the same version, tags, labels,
 // annotations and json. Nothing here reads the environment or the clock.
@@ -8,7 +9,7 @@ import { parseFlavor, type Flavor } from './flavor.js';
 import { lowercasedNotices, parseImages, type MetadataImage } from './images.js';
 import { mergeEntries, parseCustomEntries, type CustomEntry } from './labels.js';
 import { parseTagRules, type TagRule } from './rules.js';
-import { computeVersion, sanitizeTag, shortSha, type MetadataVersion } from './version.js';
+import { computeVersion, sanitizeTag, shortSha, type MetadataVersion, type Render, type RunFacts } from './version-output.js';
 
 export interface MetadataRawInputs {
   images: string;
@@ -112,19 +113,6 @@ export function commitDateFromPayload(payload: Record<string, unknown>, sha: str
   return date && !Number.isNaN(date.getTime()) ? date : undefined;
 }
 
-/** The facts of the run the rules look at, with metadata-action's adjustments applied. */
-export interface RunFacts {
-  readonly eventName: string;
-  readonly ref: string;
-  readonly sha: string;
-  readonly payload: Record<string, unknown>;
-  readonly now: Date;
-  readonly commitDate: Date;
-  readonly shortShaLength: number;
-  /** Compared with the pushed branch by type=edge. */
-  readonly defaultBranch: string;
-}
-
 /** The pull request's head commit, on pull_request and pull_request_target events. */
 function pullRequestHeadSha(eventName: string, payload: Record<string, unknown>): string | undefined {
   if (!/pull_request/.test(eventName)) return undefined;
@@ -167,9 +155,6 @@ function isDefaultBranch(facts: RunFacts, repo: RepositoryInfo | undefined): boo
   // These events always run on the last commit of the default branch.
   return /create|discussion|issues|schedule/.test(facts.eventName);
 }
-
-/** Renders a template with the global expressions ({{branch}}, {{date '...'}}, …). */
-export type Render = (template: Template) => string;
 
 function globalRenderer(facts: RunFacts, repo: RepositoryInfo | undefined): Render {
   const resolve = (expression: Expression): string => {

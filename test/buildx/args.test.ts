@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFiles, buildxBuildArgs } from '../../src/buildx/args.js';
+import { buildFiles, buildxBuildArgs } from '../../src/plan/buildx-args.js';
 import { inputsFrom } from '../support/inputs.js';
 
 const WORK = '/home/runner/work/_temp/build-push-1a2b3c4d';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { builderCreateError, builderNeeds, chooseBuilder, createBuilderArgs, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, selectedBuilder, usesContainerdStore, type BuilderInfo, type BuildRequest } from '../../src/buildx/builder.js';
-import { parsePlatforms } from '../../src/inputs.js';
+import { builderCreateError, builderNeeds, chooseBuilder, createBuilderArgs, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, selectedBuilder, usesContainerdStore, type BuilderInfo, type BuildRequest } from '../../src/phases/builder.js';
+import { parsePlatforms } from '../../src/plan/inputs.js';
 
 // `docker buildx inspect` on a GitHub-hosted ubuntu runner: the default builder, docker driver.
 const DOCKER_DRIVER_INSPECT = `Name:          default

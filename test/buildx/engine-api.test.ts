@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentContextOf, driverStatusFromSocket, engineSocket } from '../../src/buildx/engine-api.js';
+import { currentContextOf, driverStatusFromSocket, engineSocket } from '../../src/docker/engine-api.js';
 
 describe('engineSocket', () => {
   it.each([

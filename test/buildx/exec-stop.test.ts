@@ -2,9 +2,9 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBuildxVersion } from '../../src/buildx/builder.js';
-import { Docker, refuseNewChildren } from '../../src/buildx/exec.js';
-import { runBuild } from '../../src/build.js';
+import { readBuildxVersion } from '../../src/phases/builder.js';
+import { Docker, refuseNewChildren } from '../../src/docker/exec.js';
+import { runBuild } from '../../src/phases/build.js';
 
 // Its own file: refuseNewChildren() cannot be undone in this module instance.
 describe('readBuildxVersion, runBuild options, and refuseNewChildren', () => {

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Docker, dockerIsScript, findBuildxPlugin, pluginDirs, settleChildren, stopChildren } from '../../src/buildx/exec.js';
+import { Docker, dockerIsScript, findBuildxPlugin, pluginDirs, settleChildren, stopChildren } from '../../src/docker/exec.js';
 
 describe('pluginDirs', () => {
   it('lists config.json extra folders first, then the config folder, then the system folders', () => {

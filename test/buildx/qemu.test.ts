@@ -12,8 +12,8 @@ import {
   parseBinfmtEntry,
   readBinfmtEntries,
   type BinfmtEntry,
-} from '../../src/buildx/qemu.js';
-import { parsePlatforms } from '../../src/inputs.js';
+} from '../../src/phases/qemu.js';
+import { parsePlatforms } from '../../src/plan/inputs.js';
 
 // What the kernel shows in /proc/sys/fs/binfmt_misc/qemu-aarch64 after tonistiigi/binfmt --install.
 const AARCH64_ENTRY = `enabled

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { summarizeManifest, verificationProblems, verifyPush, type ManifestSummary } from '../../src/buildx/verify.js';
+import { verificationProblems, verifyPush } from '../../src/registries/manifest-reader.js';
+import { summarizeManifest, type ManifestSummary } from '../../src/oci/model.js';
 import type { ImageReference } from '../../src/tags/reference.js';
-import { parsePlatforms } from '../../src/inputs.js';
+import { parsePlatforms } from '../../src/plan/inputs.js';
 
 const sha256 = (bytes: string): string => `sha256:${createHash('sha256').update(Buffer.from(bytes, 'utf8')).digest('hex')}`;
 const fake = (n: number): string => `sha256:${n.toString(16).padStart(64, '0')}`;

@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseInputs } from '../../src/inputs.js';
+import { parseInputs } from '../../src/plan/inputs.js';
 import { proxyFor } from '../../src/proxy.js';
 import { ecrProvider, ecrPublicProvider } from '../../src/registries/ecr.js';
 import { garProvider } from '../../src/registries/gar.js';
-import { registryHealth } from '../../src/registries/login.js';
+import { registryHealth } from '../../src/phases/login.js';
 import { RegistryClient } from '../../src/registries/client.js';
 import { githubIdToken, type ProviderEnvironment } from '../../src/registries/provider.js';
 import { contextIn } from '../support/context.js';

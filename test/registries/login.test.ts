@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { forgetCredentials } from '../../src/registries/docker-config.js';
-import { getApiRoot, registryHealth, type ApiRootAnswer } from '../../src/registries/login.js';
+import { getApiRoot, registryHealth, type ApiRootAnswer } from '../../src/phases/login.js';
 
 describe('forgetCredentials', () => {
   let dir: string;

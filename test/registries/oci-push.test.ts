@@ -4,18 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegistryClient, RegistryError } from '../../src/registries/client.js';
-import {
-  blobPath,
-  type Descriptor,
-  type ManifestDocument,
-  OCI_INDEX,
-  OCI_MANIFEST,
-  pushOciLayout,
-  type PushClient,
-  pushOrder,
-  readOciLayout,
-  walkDescriptors,
-} from '../../src/registries/oci-push.js';
+import { blobPath, pushOciLayout, type PushClient, pushOrder, readOciLayout, walkDescriptors } from '../../src/oci/push-layout.js';
+import { type Descriptor, type ManifestDocument, OCI_INDEX, OCI_MANIFEST } from '../../src/oci/model.js';
 import { classifyFailure } from '../../src/retry.js';
 
 const sha = (bytes: string | Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

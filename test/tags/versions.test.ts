@@ -1,6 +1,6 @@
 // SemVer and PEP 440 parsing as type=semver and type=pep440 need it.
 import { describe, expect, it } from 'vitest';
-import { parsePep440, parseSemver } from '../../src/tags/versions.js';
+import { parsePep440, parseSemver } from '../../src/tags/semver-pep440.js';
 
 describe('parseSemver', () => {
   it.each([

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Env } from '../context.js';
+import type { Env } from '../plan/context.js';
 import { ActionError, InputError } from '../errors.js';
-import type { Platform } from '../inputs.js';
-import { currentContextOf, driverStatusFromSocket, engineSocket } from './engine-api.js';
-import { Docker, findBuildxPlugin } from './exec.js';
+import type { Platform } from '../plan/inputs.js';
+import { currentContextOf, driverStatusFromSocket, engineSocket } from '../docker/engine-api.js';
+import { Docker, findBuildxPlugin } from '../docker/exec.js';
 
 export interface BuilderInfo {
   readonly name: string;

@@ -1,14 +1,14 @@
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { ActionError, errorMessage } from '../errors.js';
-import type { Docker } from '../buildx/exec.js';
-import { lastLines } from '../buildx/exec.js';
+import type { Docker } from '../docker/exec.js';
+import { lastLines } from '../docker/exec.js';
 import * as core from '@actions/core';
 import { proxiedFetch, proxyFor } from '../proxy.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
-import { apiBases, type BasicCredential } from './client.js';
-import { providerNamed, type RegistryPlan } from './index.js';
-import type { Credential, ProviderEnvironment } from './provider.js';
+import { apiBases, type BasicCredential } from '../registries/client.js';
+import { providerNamed, type RegistryPlan } from '../registries/index.js';
+import type { Credential, ProviderEnvironment } from '../registries/provider.js';
 
 /** What `GET /v2/` answered: the status and any Retry-After, or a connection error. */
 export type ApiRootAnswer = { status: number; retryAfter?: string } | { error: string };

@@ -6,9 +6,8 @@ import { InputError } from '../errors.js';
 import { isRawStatement, renderTemplate, type Expression, type Template } from './expressions.js';
 import type { Flavor } from './flavor.js';
 import { quote } from './lines.js';
-import type { RunFacts, Render } from './metadata.js';
 import type { TagRule } from './rules.js';
-import { parsePep440, parseSemver } from './versions.js';
+import { parsePep440, parseSemver } from './semver-pep440.js';
 
 export interface MetadataVersion {
   /** The first tag; '' when no rule applies. */
@@ -175,3 +174,19 @@ export function computeVersion(
   }
   return { version: { main: main ?? '', partial, latest: latest ?? false }, warnings };
 }
+
+/** The facts of the run the rules look at, with metadata-action's adjustments applied. */
+export interface RunFacts {
+  readonly eventName: string;
+  readonly ref: string;
+  readonly sha: string;
+  readonly payload: Record<string, unknown>;
+  readonly now: Date;
+  readonly commitDate: Date;
+  readonly shortShaLength: number;
+  /** Compared with the pushed branch by type=edge. */
+  readonly defaultBranch: string;
+}
+
+/** Renders a template with the global expressions ({{branch}}, {{date '...'}}, …). */
+export type Render = (template: Template) => string;

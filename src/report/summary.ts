@@ -1,12 +1,12 @@
-import type { Plan } from './plan.js';
-import { parseEcrHost, ECR_PUBLIC } from './registries/ecr.js';
-import { GHCR } from './registries/ghcr.js';
-import { metadataOutputs, type Metadata } from './tags/metadata.js';
-import { DOCKER_HUB, parseImageReference, type ImageReference } from './tags/reference.js';
-import { imageEntries } from './buildx/verify.js';
+import type { Plan } from '../plan/plan.js';
+import { parseEcrHost, ECR_PUBLIC } from '../registries/ecr.js';
+import { GHCR } from '../registries/ghcr.js';
+import { metadataOutputs, type Metadata } from '../tags/metadata.js';
+import { DOCKER_HUB, parseImageReference, type ImageReference } from '../tags/reference.js';
+import { imageEntries } from '../oci/model.js';
 import * as core from '@actions/core';
-import type { Env } from './context.js';
-import { metadataEnvironment, outputVariables } from './tags/environment.js';
+import type { Env } from '../plan/context.js';
+import { metadataEnvironment, outputVariables } from '../tags/environment.js';
 
 /** The plan as users read it in the log, the `plan` output and the summary (the plan holds no secrets). */
 export function describePlan(plan: Plan): string {

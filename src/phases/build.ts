@@ -1,12 +1,12 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { BuildFiles } from './buildx/args.js';
-import type { Docker } from './buildx/exec.js';
-import { ActionError } from './errors.js';
-import { emitDockerfileAnnotations } from './annotations.js';
-import type { Inputs } from './inputs.js';
-import { formatDelay, sleepUnless, withRetries, type RetryPolicy } from './retry.js';
-import { GHCR, GHCR_FORBIDDEN_HINT } from './registries/ghcr.js';
+import type { BuildFiles } from '../plan/buildx-args.js';
+import type { Docker } from '../docker/exec.js';
+import { ActionError } from '../errors.js';
+import { emitDockerfileAnnotations } from '../report/github-annotations.js';
+import type { Inputs } from '../plan/inputs.js';
+import { formatDelay, sleepUnless, withRetries, type RetryPolicy } from '../retry.js';
+import { GHCR, GHCR_FORBIDDEN_HINT } from '../registries/ghcr.js';
 
 export interface BuildResult {
   readonly digest: string;

@@ -1,11 +1,12 @@
 import { FAILSAFE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
-import { InputError } from './errors.js';
-import type { CacheMode } from './cache.js';
+import { InputError } from '../errors.js';
 import { splitCommand } from './gate.js';
-import { listEntries, splitFields } from './tags/lines.js';
-import { parseMetadataInputs, type ParsedMetadataInputs } from './tags/metadata.js';
-import { parseDuration } from './retry.js';
-import { normalizeRegistry, parseImageReference, type ImageReference } from './tags/reference.js';
+import { listEntries, splitFields } from '../tags/lines.js';
+import { parseMetadataInputs, type ParsedMetadataInputs } from '../tags/metadata.js';
+import { parseDuration } from '../retry.js';
+import { normalizeRegistry, parseImageReference, type ImageReference } from '../tags/reference.js';
+
+export type CacheMode = 'auto' | 'gha' | 'registry' | 'local' | 'none';
 
 /**
  * Every input the action reads, in action.yml order. A test checks this list against
@@ -526,3 +527,4 @@ function parseContext(text: string): string {
 function optionalField<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
+

@@ -1,8 +1,8 @@
-import type { Docker } from './buildx/exec.js';
-import { lastLines } from './buildx/exec.js';
+import type { Docker } from '../docker/exec.js';
+import { lastLines } from '../docker/exec.js';
 import { partialPushReport } from './build.js';
-import { ActionError, errorMessage } from './errors.js';
-import { formatDelay, sleepUnless, withRetries, type RetryPolicy } from './retry.js';
+import { ActionError, errorMessage } from '../errors.js';
+import { formatDelay, sleepUnless, withRetries, type RetryPolicy } from '../retry.js';
 
 export interface EnginePushOptions {
   readonly retry: RetryPolicy;

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
-import { Docker, lastLines, type DockerResult } from './buildx/exec.js';
-import { errorMessage } from './errors.js';
-import { forgetCredentials, userDockerConfigDir } from './registries/docker-config.js';
-import type { SavedState } from './state.js';
+import { Docker, lastLines, type DockerResult } from '../docker/exec.js';
+import { errorMessage } from '../errors.js';
+import { forgetCredentials, userDockerConfigDir } from '../registries/docker-config.js';
+import type { SavedState } from '../state.js';
 
 export interface CleanupLog {
   info(message: string): void;

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Inputs } from '../inputs.js';
+import type { Inputs } from './inputs.js';
 
 /** Files the build writes that the action reads back or hands to buildx. */
 export interface BuildFiles {

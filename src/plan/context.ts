@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { context as githubContext } from '@actions/github';
-import { ActionError, errorMessage } from './errors.js';
+import { ActionError, errorMessage } from '../errors.js';
 
 /** What the runner tells the action about the workflow run, read once. */
 export interface Context {

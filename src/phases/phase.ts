@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
-import { ActionError, errorMessage } from './errors.js';
-import type { PhaseTiming } from './summary.js';
+import { ActionError, errorMessage } from '../errors.js';
+import type { PhaseTiming } from '../report/summary.js';
 
 /** An error that knows which phase it broke. */
 export class PhaseError extends Error {

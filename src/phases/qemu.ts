@@ -1,8 +1,8 @@
 import { access, readdir, readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { ActionError } from '../errors.js';
-import type { Platform } from '../inputs.js';
-import type { Docker } from './exec.js';
+import type { Platform } from '../plan/inputs.js';
+import type { Docker } from '../docker/exec.js';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 

@@ -1,19 +1,19 @@
-import { architecturesNeedingEmulation } from './buildx/qemu.js';
-import { builderNeeds, type BuildRequest } from './buildx/builder.js';
-import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx/args.js';
+import { architecturesNeedingEmulation } from '../phases/qemu.js';
+import { builderNeeds, type BuildRequest } from '../phases/builder.js';
+import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx-args.js';
 import type { Context, Env } from './context.js';
 import * as path from 'node:path';
-import { ActionError, InputError } from './errors.js';
+import { ActionError, InputError } from '../errors.js';
 import { planCache, type CachePlan } from './cache.js';
-import { repositories, splitPlatform } from './split.js';
+import { repositories, splitPlatform } from './push-by-digest.js';
 import type { GatePlan } from './gate.js';
-import { computeMetadata, type Metadata, type RepositoryInfo } from './tags/metadata.js';
-import { metadataEnvironment } from './tags/environment.js';
-import { parseImageReference, type ImageReference } from './tags/reference.js';
+import { computeMetadata, type Metadata, type RepositoryInfo } from '../tags/metadata.js';
+import { metadataEnvironment } from '../tags/environment.js';
+import { parseImageReference, type ImageReference } from '../tags/reference.js';
 import { codeTrust, untrustedCodeError } from './trust.js';
 import type { Inputs } from './inputs.js';
 import { decidePush, type PushDecision } from './push-decision.js';
-import { planRegistries, type RegistryPlan } from './registries/index.js';
+import { planRegistries, type RegistryPlan } from '../registries/index.js';
 
 /** Facts about the machine the plan is made for. */
 export interface Host {

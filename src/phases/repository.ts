@@ -1,6 +1,6 @@
-import type { Context } from './context.js';
-import { errorMessage } from './errors.js';
-import type { RepositoryInfo } from './tags/metadata.js';
+import type { Context } from '../plan/context.js';
+import { errorMessage } from '../errors.js';
+import type { RepositoryInfo } from '../tags/metadata.js';
 
 /** Repository facts from the event payload, when it carries them (push, pull_request, release, ...). */
 export function repositoryFromPayload(payload: Readonly<Record<string, unknown>>): RepositoryInfo | undefined {

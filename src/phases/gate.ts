@@ -1,64 +1,11 @@
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Docker } from './buildx/exec.js';
-import { lastLines, runHostCommand } from './buildx/exec.js';
-import { ActionError, errorMessage, InputError } from './errors.js';
+import type { Docker } from '../docker/exec.js';
+import { lastLines, runHostCommand } from '../docker/exec.js';
+import { ActionError, errorMessage } from '../errors.js';
+import type { GatePlan } from '../plan/gate.js';
 
-/**
- * The gate: tests and a scan that run on the exact image that will be pushed, before
- * anything is pushed. The image is built once and loaded (containerd image store: its
- * image ID is the index digest), gated, then pushed as is, so the pushed digest is the
- * gated one. On the classic store a multi-platform image is built into an OCI layout
- * instead, gated one platform at a time, and that layout is pushed.
- */
-export interface GatePlan {
-  /** argv run in a container of the image (entrypoint reset), or undefined. */
-  readonly test?: readonly string[];
-  /** Platforms the test runs on: the native one first, then `test-platforms` (emulated). */
-  readonly testPlatforms: readonly string[];
-  /** argv run on the host, with {image} and {oci} substituted, or undefined. */
-  readonly scan?: readonly string[];
-  /** A local name for the image when it has no tags. */
-  readonly localName: string;
-}
-
-/**
- * Splits a command line into argv the way a POSIX shell would split words (quotes and
- * backslashes), without running a shell: `$(...)`, `;` and `|` stay literal text.
- */
-export function splitCommand(input: string, text: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: '"' | "'" | undefined;
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index] ?? '';
-    if (quote === "'") {
-      if (char === "'") quote = undefined;
-      else word += char;
-    } else if (quote === '"') {
-      if (char === '"') quote = undefined;
-      else if (char === '\\' && ['"', '\\', '$', '`'].includes(text[index + 1] ?? '')) word += text[++index];
-      else word += char;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      inWord = true;
-    } else if (char === '\\' && index + 1 < text.length) {
-      word += text[++index];
-      inWord = true;
-    } else if (/\s/.test(char)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += char;
-      inWord = true;
-    }
-  }
-  if (quote) throw new InputError(input, `the command has an unclosed ${quote} quote`, input === 'scan' ? 'trivy image --exit-code 1 {image}' : 'npm test');
-  if (inWord) words.push(word);
-  return words;
-}
+// Runs the gate (see plan/gate.ts): tests and a scan on the exact image that will be pushed.
 
 /** Replaces {image} and {oci} in each argument; nothing is ever re-split or passed to a shell. */
 export function substitute(argv: readonly string[], values: { image: string; oci?: string }): string[] {
@@ -99,7 +46,7 @@ function imageFinder(source: GateSource, docker: Docker, workDir: string, log: (
   const load = async (platform: string): Promise<string> => {
     const name = layoutImageName(source.localName, platform);
     const archive = path.join(workDir, `gate-${platform.replace(/\//g, '-')}.tar`);
-    const { writeDockerArchive } = await import('./oci/archive.js');
+    const { writeDockerArchive } = await import('../oci/archive.js');
     const imageId = await writeDockerArchive(source.dir, platform, name, archive);
     const result = await docker.run(['load', '--input', archive]);
     await rm(archive, { force: true });
@@ -139,7 +86,7 @@ export async function runGate(gate: GatePlan, source: GateSource, docker: Docker
     if (gate.scan.some((arg) => arg.includes('{oci}'))) {
       oci = path.join(workDir, 'image.oci.tar');
       if (source.kind === 'layout') {
-        const { writeOciArchive } = await import('./oci/archive.js');
+        const { writeOciArchive } = await import('../oci/archive.js');
         await writeOciArchive(source.dir, oci);
       } else {
         const saved = await docker.run(['image', 'save', '--output', oci, source.image]);

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { imageEntries } from '../buildx/verify.js';
+import { imageEntries } from './model.js';
+import { isIndexType, isManifestType, OCI_INDEX, platformName, type Descriptor, type Platform, type ImageIndex, type ImageManifest, type ManifestDocument } from './model.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
-import type { BlobBody, RegistryClient } from './client.js';
+import type { BlobBody, RegistryClient } from '../registries/client.js';
 
 /**
  * Pushes an OCI image layout (what `docker buildx build --output type=oci,dest=<dir>,tar=false`
@@ -15,52 +16,6 @@ import type { BlobBody, RegistryClient } from './client.js';
  * cannot push by digest ("not implemented for docker driver") and `docker push repo@sha256:…`
  * is refused, so the merge step (`docker buildx imagetools create`) gets the digest from here.
  */
-
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-
-export interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
-
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly platform?: Platform;
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly urls?: readonly string[];
-  readonly artifactType?: string;
-}
-
-export interface ImageIndex {
-  readonly schemaVersion: number;
-  readonly mediaType?: string;
-  readonly manifests: readonly Descriptor[];
-  readonly annotations?: Readonly<Record<string, string>>;
-}
-
-export interface ImageManifest {
-  readonly schemaVersion: number;
-  readonly mediaType?: string;
-  readonly config: Descriptor;
-  readonly layers: readonly Descriptor[];
-  readonly subject?: Descriptor;
-}
-
-export type ManifestDocument = ImageIndex | ImageManifest;
-
-export function isIndexType(mediaType: string): boolean {
-  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
-}
-
-export function isManifestType(mediaType: string): boolean {
-  return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
-}
 
 const DIGEST = /^(sha256|sha512):([0-9a-f]+)$/;
 const HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
@@ -189,11 +144,6 @@ export function walkDescriptors(root: Descriptor, manifests: ReadonlyMap<string,
 export function pushOrder(root: Descriptor, manifests: ReadonlyMap<string, ManifestDocument>): PushItem[] {
   const items = walkDescriptors(root, manifests);
   return [...items.filter((item) => item.kind === 'blob'), ...items.filter((item) => item.kind === 'manifest')];
-}
-
-/** `os/arch[/variant]`. */
-export function platformName(platform: Platform): string {
-  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
 }
 
 interface LoadedManifest {

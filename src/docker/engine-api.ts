@@ -1,5 +1,5 @@
 import { get } from 'node:http';
-import type { Env } from '../context.js';
+import type { Env } from '../plan/context.js';
 
 /**
  * The unix socket of the engine `docker` would talk to, when that is certain without the

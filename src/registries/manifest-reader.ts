@@ -1,50 +1,11 @@
-import { createHash } from 'node:crypto';
 import { ActionError, errorMessage } from '../errors.js';
-import type { BasicCredential } from '../registries/client.js';
-import { RegistryClient, sha256Digest } from '../registries/client.js';
+import type { BasicCredential } from './client.js';
+import { RegistryClient } from './client.js';
+import { sha256Digest, summarizeManifest, type ManifestSummary } from '../oci/model.js';
 import type { ImageReference } from '../tags/reference.js';
 import { classifyFailure, withRetries, type RetryPolicy } from '../retry.js';
-import type { Docker } from './exec.js';
-import { lastLines } from './exec.js';
-
-export interface ManifestSummary {
-  readonly digest: string;
-  readonly mediaType: string;
-  /** `os/arch[/variant]` of every image in the index (attestation manifests excluded). */
-  readonly platforms: readonly string[];
-  readonly attestations: number;
-}
-
-/** An index entry as registries list them. */
-export interface ImageIndexEntry {
-  readonly digest?: string;
-  readonly platform?: { os?: string; architecture?: string; variant?: string };
-  readonly annotations?: Record<string, string>;
-}
-
-/** BuildKit's provenance/SBOM manifests: listed as unknown/unknown, not images to run. */
-export function isAttestationEntry(entry: ImageIndexEntry): boolean {
-  return entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || entry.platform?.os === 'unknown';
-}
-
-/** The runnable images of an index, each with its `os/arch[/variant]` (the one rule every caller shares). */
-export function imageEntries(manifests: readonly ImageIndexEntry[]): { digest: string; platform: string }[] {
-  return manifests
-    .filter((entry) => !isAttestationEntry(entry) && entry.platform?.os && entry.platform.architecture && typeof entry.digest === 'string')
-    .map((entry) => ({ digest: entry.digest ?? '', platform: [entry.platform?.os, entry.platform?.architecture, entry.platform?.variant].filter(Boolean).join('/') }));
-}
-
-/** Reads a manifest or index exactly as the registry served it; its digest is the sha256 of those bytes. */
-export function summarizeManifest(raw: string, singlePlatform?: string): ManifestSummary {
-  const digest = `sha256:${createHash('sha256').update(raw, 'utf8').digest('hex')}`;
-  const document = JSON.parse(raw) as { mediaType?: string; manifests?: ImageIndexEntry[] };
-  const mediaType = document.mediaType ?? '';
-  if (!Array.isArray(document.manifests)) {
-    return { digest, mediaType, platforms: singlePlatform ? [singlePlatform] : [], attestations: 0 };
-  }
-  const platforms = imageEntries(document.manifests).map((entry) => entry.platform);
-  return { digest, mediaType, platforms, attestations: document.manifests.filter(isAttestationEntry).length };
-}
+import type { Docker } from '../docker/exec.js';
+import { lastLines } from '../docker/exec.js';
 
 /** Problems with what a tag points to, compared to what was built. Empty means verified. */
 export function verificationProblems(tag: string, pushed: ManifestSummary, expectedDigest: string, expectedPlatforms: readonly string[]): string[] {
