@@ -8,9 +8,10 @@ import { BuildFailure, checkBuildContext, exportedDigest, exportedImageManifests
 import { cacheServiceOf, failedCacheExports, ghaCacheReach, withoutGhaCache, type CachePlan } from './plan/cache.js';
 import { restoreLocalCache, saveLocalCache } from './phases/cache.js';
 import { completeBuildArgs } from './plan/buildx-args.js';
-import { inspectEngine, pushesTwiceWithDockerDriver, readBuildkitVersion, readBuildxVersion, selectBuilder, type BuildxVersion } from './phases/builder.js';
+import { inspectEngine, pushesTwiceWithDockerDriver, readBuildkitVersion, readBuildxVersion, setUpBuilder, type BuildxVersion } from './phases/builder.js';
 import { childEnvironment, definedOnly, Docker, findBuildxPlugin, settleChildren } from './docker/exec.js';
-import { dockerArchitecture, ensureEmulation, readBinfmtEntries } from './phases/qemu.js';
+import { ensureEmulation, readBinfmtEntries } from './phases/qemu.js';
+import { dockerArchitecture } from './plan/emulation.js';
 import { manifestReader, verifyPush, type DigestReader, type ManifestReader, type PreparedManifestReader } from './registries/manifest-reader.js';
 import { summarizeManifest } from './oci/model.js';
 import type { BasicCredential } from './registries/client.js';
@@ -347,7 +348,7 @@ async function buildImage(step: Run, probes: Probes, progress: Progress, output:
   const pushRegistries = runPlan.registries.filter((entry) => entry.usedFor === 'push').map((entry) => entry.registry);
   await phases.run('qemu', async () => core.info(await ensureEmulation(runPlan.emulate, inputs.qemuImage, docker, probes.emulators)));
   const builder = await phases.run('builder', async () =>
-    selectBuilder(await probes.engine, runPlan.builder, HOST_ARCH, inputs.buildkitImage, docker, (name) => saveState({ builder: name }), core.info),
+    setUpBuilder(await probes.engine, runPlan.builder, HOST_ARCH, inputs.buildkitImage, docker, (name) => saveState({ builder: name }), core.info),
   );
   progress({ builder: builder.description });
 

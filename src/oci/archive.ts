@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Pack } from 'tar-stream';
 import { imageEntries } from './model.js';
-import { blobPath, loadManifests, readOciLayout } from './push-layout.js';
+import { blobPath, loadManifests, readOciLayout } from './layout.js';
 import { isIndexType, type Descriptor, type ImageIndex, type ImageManifest } from './model.js';
 
 /** `docker save`'s manifest.json for one image: its config and layers by path in the archive. */

@@ -96,3 +96,18 @@ export function summarizeManifest(raw: string, singlePlatform?: string): Manifes
 export function sha256Digest(bytes: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
+
+/** A content digest: `<algorithm>:<hex>`, the algorithms OCI layouts use. */
+export const DIGEST = /^(sha256|sha512):([0-9a-f]+)$/;
+export const HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
+
+/** The algorithm of a digest (sha256 when it names none). */
+export function digestAlgorithm(digest: string): string {
+  return DIGEST.exec(digest)?.[1] ?? 'sha256';
+}
+
+/** The digest of `bytes` with the algorithm `digest` uses, to compare with it. */
+export function digestOf(bytes: Uint8Array, digest: string): string {
+  const algorithm = digestAlgorithm(digest);
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+}

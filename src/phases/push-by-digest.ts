@@ -6,7 +6,7 @@ import { ActionError, InputError } from '../errors.js';
 import { mergeArgs, parseDigestList, repositories } from '../plan/push-by-digest.js';
 import type { BasicCredential } from '../registries/client.js';
 import { RegistryClient } from '../registries/client.js';
-import { pushOciLayout } from '../oci/push-layout.js';
+import { pushOciLayout } from '../registries/push-layout.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import type { ImageReference } from '../tags/reference.js';
 

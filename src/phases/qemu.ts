@@ -1,41 +1,12 @@
 import { access, readdir, readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { ActionError } from '../errors.js';
+import { QEMU_NAMES } from '../plan/architectures.js';
 import type { Platform } from '../plan/inputs.js';
 import type { Docker } from '../docker/exec.js';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
-/** Docker architecture → the name QEMU (and binfmt_misc entries `qemu-<name>`) use for it. */
-const QEMU_NAME: Readonly<Record<string, string>> = {
-  amd64: 'x86_64',
-  arm64: 'aarch64',
-  arm: 'arm',
-  '386': 'i386',
-  ppc64le: 'ppc64le',
-  s390x: 's390x',
-  riscv64: 'riscv64',
-  mips64le: 'mips64el',
-  mips64: 'mips64',
-  loong64: 'loongarch64',
-};
-
-/** Node's process.arch → docker's architecture name. */
-export function dockerArchitecture(nodeArch: string): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
-  return map[nodeArch] ?? nodeArch;
-}
-
-/** Architectures a host runs without emulation (x86_64 CPUs also run 32-bit x86). */
-function nativeArchitectures(hostArch: string): ReadonlySet<string> {
-  return new Set(hostArch === 'amd64' ? ['amd64', '386'] : [hostArch]);
-}
-
-/** The architectures among `platforms` that need a QEMU emulator on this host. */
-export function architecturesNeedingEmulation(platforms: readonly Platform[], hostArch: string): string[] {
-  const native = nativeArchitectures(hostArch);
-  return [...new Set(platforms.map((platform) => platform.architecture))].filter((arch) => !native.has(arch));
-}
 
 export interface BinfmtEntry {
   readonly name: string;
@@ -64,7 +35,7 @@ export interface EmulationStatus {
 export function emulationStatus(architectures: readonly string[], entries: readonly BinfmtEntry[]): EmulationStatus {
   const status: EmulationStatus = { ready: [], missing: [] };
   for (const architecture of architectures) {
-    const qemuName = QEMU_NAME[architecture] ?? architecture;
+    const qemuName = QEMU_NAMES[architecture] ?? architecture;
     const entry = entries.find((candidate) => candidate.name === `qemu-${qemuName}`);
     if (!entry) status.missing.push({ architecture, why: `no binfmt_misc entry qemu-${qemuName}` });
     else if (!entry.enabled) status.missing.push({ architecture, why: `binfmt_misc entry qemu-${qemuName} is disabled` });

@@ -1,5 +1,6 @@
 import { FAILSAFE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { InputError } from '../errors.js';
+import { KNOWN_ARCHITECTURES } from './architectures.js';
 import { splitCommand } from './gate.js';
 import { listEntries, splitFields } from '../tags/lines.js';
 import { parseMetadataInputs, type ParsedMetadataInputs } from '../tags/metadata.js';
@@ -170,7 +171,6 @@ export const DEFAULT_BUILDKIT_IMAGE =
   'docker.io/moby/buildkit:v0.33.1@sha256:cec9f139f45e93c5c69c60f8b07cfad9f43f4ef6b6a6cd917527fea5ff2e3dea';
 export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
 
-const KNOWN_ARCHITECTURES = new Set(['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64', 'mips64le', 'mips64', 'loong64']);
 /** Variants each architecture has, as buildx and containerd accept them. */
 const VARIANTS: Readonly<Record<string, readonly string[]>> = { arm: ['v5', 'v6', 'v7', 'v8'], arm64: ['v8', 'v9'], amd64: ['v1', 'v2', 'v3', 'v4'] };
 /** containerd's normalization, which BuildKit applies before pushing: what the registry will list. */

@@ -1,5 +1,5 @@
-import { architecturesNeedingEmulation } from '../phases/qemu.js';
-import { builderNeeds, type BuildRequest } from '../phases/builder.js';
+import { architecturesNeedingEmulation } from './emulation.js';
+import { builderNeeds, type BuildRequest } from './builder.js';
 import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx-args.js';
 import type { Context, Env } from './context.js';
 import * as path from 'node:path';

@@ -1,5 +1,6 @@
 import type { Plan } from '../plan/plan.js';
 import { parseEcrHost, ECR_PUBLIC } from '../registries/ecr.js';
+import { GAR_HOST } from '../registries/gar.js';
 import { GHCR } from '../registries/ghcr.js';
 import { metadataOutputs, type Metadata } from '../tags/metadata.js';
 import { DOCKER_HUB, parseImageReference, type ImageReference } from '../tags/reference.js';
@@ -195,7 +196,7 @@ export function registryPageUrl(reference: string | ImageReference, owners: read
           : undefined;
     return consoleUrl ? `${consoleUrl}/ecr/repositories/private/${ecr.accountId}/${joinSegments(segments)}?region=${region}` : undefined;
   }
-  const gar = /^([a-z0-9-]+)-docker\.pkg\.dev$/.exec(ref.registry);
+  const gar = GAR_HOST.exec(ref.registry);
   if (gar?.[1]) {
     const [project, repository, ...image] = segments;
     if (!project || !repository || image.length === 0) return undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { builderCreateError, builderNeeds, chooseBuilder, createBuilderArgs, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, selectedBuilder, usesContainerdStore, type BuilderInfo, type BuildRequest } from '../../src/phases/builder.js';
+import { builderCreateError, createBuilderArgs, parseBuilderInspect, parseBuildxVersion, pushesTwiceWithDockerDriver, currentBuilderName, usesContainerdStore } from '../../src/phases/builder.js';
+import { builderNeeds, chooseBuilder, type BuilderInfo, type BuildRequest } from '../../src/plan/builder.js';
 import { parsePlatforms } from '../../src/plan/inputs.js';
 
 // `docker buildx inspect` on a GitHub-hosted ubuntu runner: the default builder, docker driver.
@@ -230,7 +231,7 @@ describe('chooseBuilder by what the build needs', () => {
   });
 });
 
-describe('selectedBuilder', () => {
+describe('currentBuilderName', () => {
   it.each([
     ['BUILDX_BUILDER wins over the current file', '{"Key":"unix:///var/run/docker.sock","Name":"multiarch","Global":false}', { BUILDX_BUILDER: 'from-env' }, 'from-env'],
     ['BUILDX_BUILDER with no current file', undefined, { BUILDX_BUILDER: 'from-env' }, 'from-env'],
@@ -243,7 +244,7 @@ describe('selectedBuilder', () => {
     ['a current file that is not JSON', 'multiarch', {}, undefined],
     ['an empty current file', '', {}, undefined],
   ])('%s', (_, currentFile, env, expected) => {
-    expect(selectedBuilder(currentFile, env)).toBe(expected);
+    expect(currentBuilderName(currentFile, env)).toBe(expected);
   });
 });
 

@@ -2,17 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  architecturesNeedingEmulation,
-  BINFMT_DIR,
-  binfmtVisible,
-  emulationFromReport,
-  dockerArchitecture,
-  emulationStatus,
-  parseBinfmtEntry,
-  readBinfmtEntries,
-  type BinfmtEntry,
-} from '../../src/phases/qemu.js';
+import { BINFMT_DIR, binfmtVisible, emulationFromReport, emulationStatus, parseBinfmtEntry, readBinfmtEntries, type BinfmtEntry } from '../../src/phases/qemu.js';
+import { architecturesNeedingEmulation, dockerArchitecture } from '../../src/plan/emulation.js';
 import { parsePlatforms } from '../../src/plan/inputs.js';
 
 // What the kernel shows in /proc/sys/fs/binfmt_misc/qemu-aarch64 after tonistiigi/binfmt --install.

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegistryClient, RegistryError } from '../../src/registries/client.js';
-import { blobPath, pushOciLayout, type PushClient, pushOrder, readOciLayout, walkDescriptors } from '../../src/oci/push-layout.js';
+import { pushOciLayout, type PushClient } from '../../src/registries/push-layout.js';
+import { blobPath, pushOrder, readOciLayout, walkDescriptors } from '../../src/oci/layout.js';
 import { type Descriptor, type ManifestDocument, OCI_INDEX, OCI_MANIFEST } from '../../src/oci/model.js';
 import { classifyFailure } from '../../src/retry.js';
 
