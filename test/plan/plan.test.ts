@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import type { InputName } from '../src/plan/inputs.js';
-import { buildArgsForBuilder, makePlan, type Host } from '../src/plan/plan.js';
-import { decidePush } from '../src/plan/push-decision.js';
-import { EVENTS, fixtureContext } from './support/context.js';
-import { expectInputError, inputsFrom } from './support/inputs.js';
+import { InputError } from '../../src/errors.js';
+import type { InputName } from '../../src/plan/inputs.js';
+import { buildArgsForBuilder, makePlan, type Host } from '../../src/plan/plan.js';
+import { decidePush } from '../../src/plan/push-decision.js';
+import { EVENTS, fixtureContext } from '../support/context.js';
+import { expectInputError, inputsFrom } from '../support/inputs.js';
 
 const HOST: Host = { architecture: 'amd64', workDir: '/home/runner/work/_temp/build-push-1a2b3c4d', env: {} };
 const TAGS = 'ghcr.io/acme/app:1.2.3\nghcr.io/acme/app:latest\ndocker.io/acme/app:1.2.3';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFailureDetail, exportedImageManifests } from '../src/phases/build.js';
+import { buildFailureDetail, exportedImageManifests } from '../../src/phases/build.js';
 
 // The end of a real `docker buildx build --progress=plain` failure.
 const RUN_FAILURE = `#10 [linux/arm64 build 3/4] RUN npm ci

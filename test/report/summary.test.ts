@@ -18,8 +18,8 @@ import {
   renderSummary,
   shortDigest,
   type Report,
-} from '../src/report/summary.js';
-import { readActionYml } from './support/inputs.js';
+} from '../../src/report/summary.js';
+import { readActionYml } from '../support/inputs.js';
 
 const DIGEST = 'sha256:8347c52bd405bc339c04a64bce91d87510668da577280f3929de35fff7af6ad9';
 const PLAN_TEXT = JSON.stringify({ push: { push: true, reason: 'event push pushes (push: auto)' }, tags: ['ghcr.io/acme/app:1.2.3'] }, null, 2);
@@ -106,7 +106,7 @@ function htmlTags(markdown: string): string[] {
   return [...withoutSpans.matchAll(/<\/?([a-zA-Z][\w-]*)/g)].map((match) => (match[1] ?? '').toLowerCase());
 }
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const buildxOutput = (name: string): string => readFileSync(path.join(FIXTURES, 'buildx', name), 'utf8');
 
 describe('renderSummary', () => {

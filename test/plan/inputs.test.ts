@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
+import { InputError } from '../../src/errors.js';
 import {
   DEFAULT_BUILDKIT_IMAGE,
   DEFAULT_PLATFORMS,
@@ -16,8 +16,8 @@ import {
   type InputName,
   type Inputs,
   type Platform,
-} from '../src/plan/inputs.js';
-import { expectInputError, inputsFrom, rawInputs, rawInputsWithDefaults, readActionYml, recordingMask } from './support/inputs.js';
+} from '../../src/plan/inputs.js';
+import { expectInputError, inputsFrom, rawInputs, rawInputsWithDefaults, readActionYml, recordingMask } from '../support/inputs.js';
 
 const base64 = (text: string): string => Buffer.from(text).toString('base64');
 const noMask = (): void => undefined;

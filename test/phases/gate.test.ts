@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import { gatedImageMatches, gateImages, layoutImageName, substitute } from '../src/phases/gate.js';
-import { splitCommand, type GatePlan } from '../src/plan/gate.js';
-import { makePlan, planGate } from '../src/plan/plan.js';
-import { fixtureContext } from './support/context.js';
-import { expectInputError, inputsFrom } from './support/inputs.js';
+import { InputError } from '../../src/errors.js';
+import { gatedImageMatches, gateImages, layoutImageName, substitute } from '../../src/phases/gate.js';
+import { splitCommand, type GatePlan } from '../../src/plan/gate.js';
+import { makePlan, planGate } from '../../src/plan/plan.js';
+import { fixtureContext } from '../support/context.js';
+import { expectInputError, inputsFrom } from '../support/inputs.js';
 
 describe('splitCommand', () => {
   it.each<[string, string[]]>([

@@ -2,8 +2,8 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Docker } from '../src/docker/exec.js';
-import { failedRequest, pushFromEngine } from '../src/phases/engine-push.js';
+import { Docker } from '../../src/docker/exec.js';
+import { failedRequest, pushFromEngine } from '../../src/phases/engine-push.js';
 
 // A stand-in `docker` (a real process) that records each call and answers as the script says:
 // pushFromEngine's retry, timeout and failure report, without a registry.

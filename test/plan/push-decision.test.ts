@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PushMode } from '../src/plan/inputs.js';
-import { decidePush, NO_PUSH_EVENTS, type PushDecision } from '../src/plan/push-decision.js';
+import type { PushMode } from '../../src/plan/inputs.js';
+import { decidePush, NO_PUSH_EVENTS, type PushDecision } from '../../src/plan/push-decision.js';
 
 const EVENTS = ['push', 'pull_request', 'pull_request_target', 'merge_group', 'workflow_dispatch', 'schedule', 'release'] as const;
 const PULL_REQUEST_EVENTS = new Set<string>(['pull_request', 'pull_request_target', 'merge_group', 'pull_request_review', 'pull_request_review_comment']);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ActionError } from '../src/errors.js';
-import { makePlan } from '../src/plan/plan.js';
-import { codeTrust } from '../src/plan/trust.js';
-import type { Context } from '../src/plan/context.js';
-import { inputsFrom } from './support/inputs.js';
+import { ActionError } from '../../src/errors.js';
+import { makePlan } from '../../src/plan/plan.js';
+import { codeTrust } from '../../src/plan/trust.js';
+import type { Context } from '../../src/plan/context.js';
+import { inputsFrom } from '../support/inputs.js';
 
 const BASE = 'b'.repeat(40);
 const HEAD = 'h'.repeat(40);

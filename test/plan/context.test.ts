@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readContext, type Env } from '../src/plan/context.js';
-import { ActionError } from '../src/errors.js';
-import { contextIn, eventPayloadPath, EVENTS, fixtureContext, fixtureEnv } from './support/context.js';
+import { readContext, type Env } from '../../src/plan/context.js';
+import { ActionError } from '../../src/errors.js';
+import { contextIn, eventPayloadPath, EVENTS, fixtureContext, fixtureEnv } from '../support/context.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'context-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

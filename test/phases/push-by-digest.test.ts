@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makePlan } from '../src/plan/plan.js';
-import { readMergeDigests } from '../src/phases/push-by-digest.js';
-import { mergeArgs, missingFromMerge, parseDigestList, splitOutputArgs, splitPlatform } from '../src/plan/push-by-digest.js';
-import { parsePlatforms } from '../src/plan/inputs.js';
-import { fixtureContext } from './support/context.js';
-import { expectInputError, inputsFrom } from './support/inputs.js';
+import { makePlan } from '../../src/plan/plan.js';
+import { readMergeDigests } from '../../src/phases/push-by-digest.js';
+import { mergeArgs, missingFromMerge, parseDigestList, splitOutputArgs, splitPlatform } from '../../src/plan/push-by-digest.js';
+import { parsePlatforms } from '../../src/plan/inputs.js';
+import { fixtureContext } from '../support/context.js';
+import { expectInputError, inputsFrom } from '../support/inputs.js';
 
 const A = `sha256:${'a'.repeat(64)}`;
 const B = `sha256:${'b'.repeat(64)}`;

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { dockerfileAnnotations, dockerfileFromBuildArgs, emitAnnotation, emitDockerfileAnnotations, type Annotation } from '../src/report/github-annotations.js';
+import { dockerfileAnnotations, dockerfileFromBuildArgs, emitAnnotation, emitDockerfileAnnotations, type Annotation } from '../../src/report/github-annotations.js';
 
 // Captured from the real engine (docker 26, buildx 0.13, plain progress as without a TTY):
 // see test/fixtures/buildx/README.md for the Dockerfiles and commands.
-const fixture = (name: string): string => readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'buildx', name), 'utf8');
+const fixture = (name: string): string => readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'buildx', name), 'utf8');
 
 describe('dockerfileAnnotations (real buildx output)', () => {
   it('points a failing RUN at its line, with the exit code and the step output', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cacheScope, cacheServiceOf, failedCacheExports, ghaCacheReach, hasCacheService, planCache, withoutGhaCache, type CacheService, type Version } from '../src/plan/cache.js';
-import { parseBuildkitVersion } from '../src/phases/builder.js';
-import { inputsFrom } from './support/inputs.js';
+import { cacheScope, cacheServiceOf, failedCacheExports, ghaCacheReach, hasCacheService, planCache, withoutGhaCache, type CacheService, type Version } from '../../src/plan/cache.js';
+import { parseBuildkitVersion } from '../../src/phases/builder.js';
+import { inputsFrom } from '../support/inputs.js';
 
 /** What a github.com runner gives a JavaScript action's step: the v2 cache service. */
 const GHA_ENV = { ACTIONS_RUNTIME_TOKEN: 't', ACTIONS_RESULTS_URL: 'https://results.example/', ACTIONS_CACHE_SERVICE_V2: 'true' };
