@@ -1,7 +1,6 @@
 // docker/metadata-action's own test suite, case by case, through the action's code path
 // (test/support/metadata-action.ts). Each test is named after the metadata-action case it
 // comes from: `<its test file> › <its describe> › <its case>`.
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextIn } from './support/context.js';

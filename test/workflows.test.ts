@@ -49,7 +49,7 @@ const ACTIONLINT_OUTDATED: { kind: string; message: RegExp; why: string }[] = [
 // list when action.yml declares it.
 const PENDING_INPUTS = new Set(['push-by-digest', 'merge-digests']);
 
-const SHA_PINNED = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.\/-]+@[0-9a-f]{40}$/;
+const SHA_PINNED = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+@[0-9a-f]{40}$/;
 
 type Lint = (name: string, content: string) => Promise<string[]>;
 let lintWorkflow: Lint;

@@ -65,7 +65,7 @@ export async function readOciLayout(dir: string, refName?: string): Promise<OciL
   try {
     marker = JSON.parse(await readFile(path.join(dir, 'oci-layout'), 'utf8'));
   } catch (error) {
-    throw new Error(`${dir} is not an OCI image layout: cannot read its oci-layout file (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`${dir} is not an OCI image layout: cannot read its oci-layout file (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
   if (!isRecord(marker) || typeof marker.imageLayoutVersion !== 'string') throw new Error(`${dir}/oci-layout has no imageLayoutVersion`);
   const raw: unknown = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8'));

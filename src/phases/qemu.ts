@@ -2,7 +2,6 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { ActionError } from '../errors.js';
 import { QEMU_NAMES } from '../plan/architectures.js';
-import type { Platform } from '../plan/inputs.js';
 import type { Docker } from '../docker/exec.js';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';

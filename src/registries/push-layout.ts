@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import * as path from 'node:path';
-import { digestAlgorithm, imageEntries, isIndexType, isManifestType, OCI_INDEX, platformName, type Descriptor, type Platform, type ImageIndex, type ImageManifest, type ManifestDocument } from '../oci/model.js';
+import { stat } from 'node:fs/promises';
+import { digestAlgorithm, imageEntries, isIndexType, platformName, type Descriptor, type Platform, type ImageIndex, type ImageManifest } from '../oci/model.js';
 import { blobPath, loadManifests, pushOrder, readOciLayout, readVerifiedBlob, type LoadedManifest } from '../oci/layout.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import type { BlobBody, RegistryClient } from './client.js';

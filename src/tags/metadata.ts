@@ -3,7 +3,7 @@
 // `flavor`, `labels` and `annotations` inputs give the same version, tags, labels,
 // annotations and json. Nothing here reads the environment or the clock.
 
-import { renderTemplate, type Expression, type Template } from './expressions.js';
+import { renderTemplate, type Expression } from './expressions.js';
 import { formatDate } from './dates.js';
 import { parseFlavor, type Flavor } from './flavor.js';
 import { lowercasedNotices, parseImages, type MetadataImage } from './images.js';

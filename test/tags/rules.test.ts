@@ -179,7 +179,7 @@ describe('parseImages', () => {
   it.each([
     ['name=,enable=true', 'the name is empty'],
     ['name/foo,name=name/bar,enable=true', 'the name is given twice ("name/foo" and "name/bar")'],
-    ['"name/app', 'image "\"name/app": a quote (") is not closed'],
+    ['"name/app', 'image ""name/app": a quote (") is not closed'],
     ['name=name/app,enable=yes', 'enable must be true or false, not "yes"'],
     ['name=name/app,platform=linux', 'unknown attribute "platform" (use name and enable)'],
     ['name/app:1.0', 'has a tag (:1.0)'],
