@@ -170,10 +170,14 @@ export class Docker {
   }
 
   /** Like run(), but a non-zero exit becomes an Error carrying the last lines of stderr. */
-  async ok(args: readonly string[], what: string, options: DockerRunOptions = {}): Promise<DockerResult> {
+  /**
+   * Runs docker and fails with an ActionError when it exits non-zero: `what` failed (exit
+   * code, last lines), or the message `failure` makes of the result.
+   */
+  async ok(args: readonly string[], failure: string | ((result: DockerResult) => string), options: DockerRunOptions = {}): Promise<DockerResult> {
     const result = await this.run(args, options);
-    if (result.exitCode !== 0) throw new ActionError(`${what} failed (exit code ${result.exitCode}): ${lastLines(result.stderr || result.stdout, 5)}`);
-    return result;
+    if (result.exitCode === 0) return result;
+    throw new ActionError(typeof failure === 'string' ? `${failure} failed (exit code ${result.exitCode}): ${lastLines(result.stderr || result.stdout, 5)}` : failure(result));
   }
 }
 

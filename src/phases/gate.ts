@@ -89,8 +89,7 @@ export async function runGate(gate: GatePlan, source: GateSource, docker: Docker
         const { writeOciArchive } = await import('../oci/archive.js');
         await writeOciArchive(source.dir, oci);
       } else {
-        const saved = await docker.run(['image', 'save', '--output', oci, source.image]);
-        if (saved.exitCode !== 0) throw new ActionError(`could not export ${source.image} as an OCI archive for the scan: ${lastLines(saved.stderr, 3)}`);
+        await docker.ok(['image', 'save', '--output', oci, source.image], (saved) => `could not export ${source.image} as an OCI archive for the scan: ${lastLines(saved.stderr, 3)}`);
       }
     }
     const argv = substitute(gate.scan, { image, ...(oci ? { oci } : {}) });

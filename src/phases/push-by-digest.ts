@@ -72,8 +72,7 @@ export async function mergeDigests(
     const tags = references.filter((reference) => `${reference.registry}/${reference.repository}` === repository).map((reference) => reference.full);
     const args = mergeArgs(repository, tags, digests, annotations);
     await withRetries(`merging into ${repository}`, retry, async () => {
-      const result = await docker.run(args, { live: true });
-      if (result.exitCode !== 0) throw new ActionError(`docker buildx imagetools create for ${repository} failed: ${lastLines(result.stderr || result.stdout, 3)}`);
+      await docker.ok(args, (result) => `docker buildx imagetools create for ${repository} failed: ${lastLines(result.stderr || result.stdout, 3)}`, { live: true });
     }, { log });
   }
 }
