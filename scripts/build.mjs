@@ -18,11 +18,7 @@ const entries = [
   ['src/post.ts', 'post', []],
 ];
 // Both bundles at once: the build is CPU-bound and the machine has two cores.
-await Promise.all(
-  entries.map(([entry, name, extra]) =>
-    run(ncc, ['build', entry, '-o', path.join(out, name), '--minify', '--no-source-map-register', '--quiet', ...extra], { cwd: root }),
-  ),
-);
+await Promise.all(entries.map(([entry, name, extra]) => run(ncc, ['build', entry, '-o', path.join(out, name), '--minify', '--no-source-map-register', '--quiet', ...extra], { cwd: root })));
 
 // ncc's license collection misses packages it resolves through an "exports" import
 // condition (js-yaml): add any runtime dependency it left out, with its license text.

@@ -83,10 +83,19 @@ async function plan(inputs: Inputs, context: Context): Promise<{ plan: Plan; sou
   if (inputs.reproducible && !committed) core.warning('reproducible: the commit time is unknown (no push payload, no git work tree); SOURCE_DATE_EPOCH is not set');
   // With reproducible builds the created label is the commit time, like the image timestamps.
   const now = (inputs.reproducible ? committed : undefined) ?? new Date();
-  const made = makePlan(inputs, context, { architecture: HOST_ARCH, workDir, env: process.env, now, ...(committed ? { commitDate: committed } : {}), ...(sha ? { checkedOutSha: sha } : {}), ...(repo ? { repo } : {}) });
+  const made = makePlan(inputs, context, {
+    architecture: HOST_ARCH,
+    workDir,
+    env: process.env,
+    now,
+    ...(committed ? { commitDate: committed } : {}),
+    ...(sha ? { checkedOutSha: sha } : {}),
+    ...(repo ? { repo } : {}),
+  });
   made.metadata?.notices.forEach((notice) => core.notice(notice));
   made.metadata?.warnings.forEach((warning) => core.warning(warning));
-  for (const registry of inputs.registryAuthWithoutPassword) core.warning(`registry-auth: the entry for ${registry} has an empty password (a secret this run cannot read); building without logging in there`);
+  for (const registry of inputs.registryAuthWithoutPassword)
+    core.warning(`registry-auth: the entry for ${registry} has an empty password (a secret this run cannot read); building without logging in there`);
   if (made.untrustedCode) core.warning(`${made.untrustedCode}; allow-untrusted-code is set, so credentials are used anyway`);
   core.info(`Push: ${made.push.push ? 'yes' : 'no'} (${made.push.reason})`);
   core.info(describePlan(made));
@@ -116,9 +125,7 @@ async function imageSizes(read: ManifestReader, plan: Plan, index: string, early
   const first = plan.references[0];
   if (!first) return {};
   try {
-    const entries = await Promise.all(
-      platformManifestDigests(index).map(async ({ digest }) => [digest, (await early.get(digest)) ?? (await read(byDigest(first, digest)))] as const),
-    );
+    const entries = await Promise.all(platformManifestDigests(index).map(async ({ digest }) => [digest, (await early.get(digest)) ?? (await read(byDigest(first, digest)))] as const));
     return { sizes: platformSizes(index, Object.fromEntries(entries), plan.platforms.length === 1 ? plan.platforms[0] : undefined) };
   } catch {
     return {};
@@ -202,7 +209,18 @@ export async function run(stop: AbortSignal): Promise<void> {
     engine.catch(() => undefined);
     const emulators = readBinfmtEntries();
     const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: maskSecret }, docker, retry, health));
-    const step: Run = { inputs, context, plan: runPlan, phases, docker, credentials, read: manifestReader(docker, credentials), retry, stop, ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }) };
+    const step: Run = {
+      inputs,
+      context,
+      plan: runPlan,
+      phases,
+      docker,
+      credentials,
+      read: manifestReader(docker, credentials),
+      retry,
+      stop,
+      ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
+    };
     const probes: Probes = { buildx, engine, emulators };
     if (runPlan.merge !== undefined) progress(await mergeRoute(step, runPlan.merge));
     else if (runPlan.split && runPlan.push.push) progress(await pushByDigestRoute(step, runPlan.split, probes, progress));
@@ -362,32 +380,34 @@ async function buildImage(step: Run, probes: Probes, progress: Progress, output:
   const local = cache.local;
   // The time limit covers the build and any push after it.
   const deadline = inputs.timeoutMs === undefined ? undefined : Date.now() + inputs.timeoutMs;
-  const build = await phases.run('build', async () => {
-    core.info(`Cache: ${cache.reason}`);
-    if (local) await restoreLocalCache(local, process.env, core.info);
-    const building = runBuild(docker, args, runPlan.files, {
-      // Also with the engine's push: a registry cache export is still buildx's push.
-      pushes: runPlan.push.push,
-      stop,
-      pushRegistries,
-      retry,
-      log: core.info,
-      ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}),
-      ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
+  const build = await phases
+    .run('build', async () => {
+      core.info(`Cache: ${cache.reason}`);
+      if (local) await restoreLocalCache(local, process.env, core.info);
+      const building = runBuild(docker, args, runPlan.files, {
+        // Also with the engine's push: a registry cache export is still buildx's push.
+        pushes: runPlan.push.push,
+        stop,
+        pushRegistries,
+        retry,
+        log: core.info,
+        ...(inputs.timeoutMs ? { timeoutMs: inputs.timeoutMs } : {}),
+        ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
+      });
+      // While buildx works: connect and authorize for the read-back, so verifying costs one round trip.
+      if (runPlan.push.push) setImmediate(() => runPlan.references.forEach((reference) => void read.prepare(reference)));
+      const result = await building;
+      for (const failure of failedCacheExports(result.output)) core.warning(`The build cache was not written (${failure}); the image is built all the same`);
+      if (local) await saveLocalCache(local, process.env, core.info);
+      return result;
+    })
+    .catch(async (error: unknown) => {
+      // A push that failed part-way: say exactly which tags now hold the new image.
+      const failure = error instanceof PhaseError ? error.cause : undefined;
+      if (!(failure instanceof BuildFailure) || !runPlan.push.push || route.pushFromEngine || !isPushFailure(failure.output)) throw error;
+      const landed = await landedTags(read.digest, runPlan.references, exportedDigest(failure.output));
+      throw new PhaseError('build', new ActionError(`${failure.message}\n${partialPushReport(runPlan.tags, landed)}`));
     });
-    // While buildx works: connect and authorize for the read-back, so verifying costs one round trip.
-    if (runPlan.push.push) setImmediate(() => runPlan.references.forEach((reference) => void read.prepare(reference)));
-    const result = await building;
-    for (const failure of failedCacheExports(result.output)) core.warning(`The build cache was not written (${failure}); the image is built all the same`);
-    if (local) await saveLocalCache(local, process.env, core.info);
-    return result;
-  }).catch(async (error: unknown) => {
-    // A push that failed part-way: say exactly which tags now hold the new image.
-    const failure = error instanceof PhaseError ? error.cause : undefined;
-    if (!(failure instanceof BuildFailure) || !runPlan.push.push || route.pushFromEngine || !isPushFailure(failure.output)) throw error;
-    const landed = await landedTags(read.digest, runPlan.references, exportedDigest(failure.output));
-    throw new PhaseError('build', new ActionError(`${failure.message}\n${partialPushReport(runPlan.tags, landed)}`));
-  });
   progress({ digest: build.digest, imageId: build.imageId, metadata: build.metadata, cache: { mode: cache.mode, reason: cache.reason, ...cacheStats(build.output) } });
   return { builder, route, build, deadline };
 }

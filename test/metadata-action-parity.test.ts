@@ -209,7 +209,8 @@ describe('context.test.ts', () => {
     const inputs = inputsFrom(given);
     const metadata = inputs.metadata;
     const expected = testCase.expected as { images: string[]; tags: string[]; flavor: string[]; labels: string[]; annotations: string[]; sepTags: string; sepLabels: string; sepAnnotations: string };
-    const entryLines = (entries: readonly { key: string; value: Template }[] | undefined, plain: readonly string[]) => (metadata ? (entries ?? []).map((entry) => `${entry.key}=${entry.value.source}`) : plain);
+    const entryLines = (entries: readonly { key: string; value: Template }[] | undefined, plain: readonly string[]) =>
+      metadata ? (entries ?? []).map((entry) => `${entry.key}=${entry.value.source}`) : plain;
     expect({
       images: (metadata?.images ?? []).map((image) => image.name),
       tags: given.tags ? (metadata?.rules ?? []).map((rule) => rule.source) : [],
@@ -218,7 +219,15 @@ describe('context.test.ts', () => {
       sepTags: inputs.separators.tags,
       sepLabels: inputs.separators.labels,
       sepAnnotations: inputs.separators.annotations,
-    }).toEqual({ images: expected.images, tags: expected.tags, labels: expected.labels, annotations: expected.annotations, sepTags: expected.sepTags, sepLabels: expected.sepLabels, sepAnnotations: expected.sepAnnotations });
+    }).toEqual({
+      images: expected.images,
+      tags: expected.tags,
+      labels: expected.labels,
+      annotations: expected.annotations,
+      sepTags: expected.sepTags,
+      sepLabels: expected.sepLabels,
+      sepAnnotations: expected.sepAnnotations,
+    });
     // Its flavor list is the lines as read: here the one line, read into the flavor.
     if (expected.flavor.length > 0) expect(metadata?.flavor.prefix.source).toBe(expected.flavor[0]?.replace(/^prefix=/, ''));
   });

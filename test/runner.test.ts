@@ -104,7 +104,9 @@ describe('file commands (core.setOutput)', () => {
   it('uses a fresh random delimiter by default', () => {
     core.setOutput('x', 'v');
     core.setOutput('x', 'v');
-    const [first, second] = readFileSync(file, 'utf8').split(EOL).filter((line) => line.startsWith('x<<'));
+    const [first, second] = readFileSync(file, 'utf8')
+      .split(EOL)
+      .filter((line) => line.startsWith('x<<'));
     expect(first).toMatch(/^x<<ghadelimiter_[0-9a-f-]{36}$/);
     expect(first).not.toBe(second);
   });

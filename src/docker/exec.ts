@@ -191,7 +191,10 @@ export function childEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.P
 }
 
 export function lastLines(text: string, count: number): string {
-  const lines = text.trim().split(/\r?\n/).filter((line) => line.trim() !== '');
+  const lines = text
+    .trim()
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '');
   return lines.slice(-count).join('\n') || '(no output)';
 }
 
@@ -212,7 +215,13 @@ export function pluginDirs(configDir: string, configJson: string | undefined): s
 export async function dockerIsScript(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, 'docker');
-    if (!(await access(candidate, constants.X_OK).then(() => true, () => false))) continue;
+    if (
+      !(await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     const file = await open(candidate, 'r').catch(() => undefined);
     if (!file) return false;
     try {
@@ -237,7 +246,13 @@ export async function findBuildxPlugin(configDir: string, env: NodeJS.ProcessEnv
   const configJson = await readFile(path.join(configDir, 'config.json'), 'utf8').catch(() => undefined);
   for (const dir of pluginDirs(configDir, configJson)) {
     const candidate = path.join(dir, 'docker-buildx');
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return undefined;
 }

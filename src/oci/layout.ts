@@ -5,14 +5,12 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DIGEST, digestOf, HEX_LENGTH, isIndexType, isManifestType, OCI_INDEX, type Descriptor, type ImageIndex, type ImageManifest, type ManifestDocument } from './model.js';
 
-
 /** `<dir>/blobs/<algorithm>/<hex>`, for well-formed digests only (no path tricks from a layout's JSON). */
 export function blobPath(layoutDir: string, digest: string): string {
   const match = DIGEST.exec(digest);
   if (!match?.[1] || !match[2] || match[2].length !== HEX_LENGTH[match[1]]) throw new Error(`not a sha256/sha512 digest: ${JSON.stringify(digest)}`);
   return path.join(layoutDir, 'blobs', match[1], match[2]);
 }
-
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

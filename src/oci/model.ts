@@ -77,7 +77,10 @@ export function isAttestationEntry(entry: ImageIndexEntry): boolean {
 export function imageEntries(manifests: readonly ImageIndexEntry[]): { digest: string; platform: string }[] {
   return manifests
     .filter((entry) => !isAttestationEntry(entry) && entry.platform?.os && entry.platform.architecture && typeof entry.digest === 'string')
-    .map((entry) => ({ digest: entry.digest ?? '', platform: platformName({ os: entry.platform?.os ?? '', architecture: entry.platform?.architecture ?? '', ...(entry.platform?.variant ? { variant: entry.platform.variant } : {}) }) }));
+    .map((entry) => ({
+      digest: entry.digest ?? '',
+      platform: platformName({ os: entry.platform?.os ?? '', architecture: entry.platform?.architecture ?? '', ...(entry.platform?.variant ? { variant: entry.platform.variant } : {}) }),
+    }));
 }
 
 /** Reads a manifest or index exactly as the registry served it; its digest is the sha256 of those bytes. */

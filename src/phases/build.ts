@@ -22,11 +22,15 @@ export async function checkBuildContext(inputs: Inputs, workspace: string): Prom
   const contextDir = path.resolve(workspace, inputs.context);
   const contextStat = await stat(contextDir).catch(() => undefined);
   if (!contextStat?.isDirectory()) {
-    throw new ActionError(`input "context": the folder "${inputs.context}" does not exist (looked in ${contextDir}). Example of a valid value: . (the checked-out repository; did you run actions/checkout?)`);
+    throw new ActionError(
+      `input "context": the folder "${inputs.context}" does not exist (looked in ${contextDir}). Example of a valid value: . (the checked-out repository; did you run actions/checkout?)`,
+    );
   }
   const dockerfile = inputs.file ? path.resolve(workspace, inputs.file) : path.join(contextDir, 'Dockerfile');
   if (!(await stat(dockerfile).catch(() => undefined))?.isFile()) {
-    throw new ActionError(`input "file": the Dockerfile "${inputs.file ?? path.join(inputs.context, 'Dockerfile')}" does not exist. Example of a valid value: ${path.join(inputs.context, 'Dockerfile')}`);
+    throw new ActionError(
+      `input "file": the Dockerfile "${inputs.file ?? path.join(inputs.context, 'Dockerfile')}" does not exist. Example of a valid value: ${path.join(inputs.context, 'Dockerfile')}`,
+    );
   }
 }
 
@@ -42,7 +46,10 @@ export async function writeSecretFiles(inputs: Inputs, files: BuildFiles): Promi
 
 /** The lines of buildx output that say why a build failed. */
 export function buildFailureDetail(output: string): string {
-  const lines = output.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  const lines = output
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
   const errors = lines.filter((line) => /^ERROR:|^error:|failed to solve|^#\d+ ERROR/.test(line));
   return (errors.length ? errors : lines.slice(-3)).slice(-3).join('\n');
 }

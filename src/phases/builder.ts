@@ -10,7 +10,11 @@ import { Docker, findBuildxPlugin } from '../docker/exec.js';
 /** Parses the text `docker buildx inspect` prints. */
 export function parseBuilderInspect(text: string): BuilderInfo {
   const lines = text.split('\n');
-  const first = (key: string): string => lines.find((line) => line.startsWith(`${key}:`))?.slice(key.length + 1).trim() ?? '';
+  const first = (key: string): string =>
+    lines
+      .find((line) => line.startsWith(`${key}:`))
+      ?.slice(key.length + 1)
+      .trim() ?? '';
   const platforms = lines
     .filter((line) => line.startsWith('Platforms:'))
     .flatMap((line) => line.slice('Platforms:'.length).split(','))
@@ -73,7 +77,11 @@ export async function inspectEngine(docker: Docker, dockerConfigDir: string, env
     })(),
   ]);
   if (inspect && inspect.exitCode !== 0 && requested) {
-    throw new InputError('builder', `there is no usable buildx builder "${requested}" on this runner (${inspect.stderr.trim().split('\n').pop() ?? ''})`, 'the name docker/setup-buildx-action gives as its "name" output, or a name `docker buildx ls` lists');
+    throw new InputError(
+      'builder',
+      `there is no usable buildx builder "${requested}" on this runner (${inspect.stderr.trim().split('\n').pop() ?? ''})`,
+      'the name docker/setup-buildx-action gives as its "name" output, or a name `docker buildx ls` lists',
+    );
   }
   if (inspect && inspect.exitCode !== 0) {
     throw new ActionError(`docker buildx is not usable (${inspect.stderr.trim().split('\n').pop() ?? ''}). Install the buildx plugin on the runner.`);
@@ -135,7 +143,6 @@ export async function readBuildkitVersion(docker: Docker, builder: string | unde
   return result?.exitCode === 0 ? parseBuildkitVersion(result.stdout) : undefined;
 }
 
-
 /**
  * `docker buildx create` for our docker-container builder, as setup-buildx-action makes it:
  * started now (--bootstrap), on the host network (registries on localhost, service
@@ -144,9 +151,18 @@ export async function readBuildkitVersion(docker: Docker, builder: string | unde
  */
 export function createBuilderArgs(name: string, buildkitImage: string): string[] {
   return [
-    'buildx', 'create', '--name', name, '--driver', 'docker-container',
-    '--driver-opt', `image=${buildkitImage}`, '--driver-opt', 'network=host',
-    '--buildkitd-flags', '--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host',
+    'buildx',
+    'create',
+    '--name',
+    name,
+    '--driver',
+    'docker-container',
+    '--driver-opt',
+    `image=${buildkitImage}`,
+    '--driver-opt',
+    'network=host',
+    '--buildkitd-flags',
+    '--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host',
     '--bootstrap',
   ];
 }

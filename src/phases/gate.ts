@@ -24,9 +24,7 @@ export interface GateResult {
  * holds every platform; the classic store one), or an OCI layout of every platform, loaded
  * into a classic store one platform at a time under `layoutImageName`.
  */
-export type GateSource =
-  | { readonly kind: 'engine'; readonly image: string }
-  | { readonly kind: 'layout'; readonly dir: string; readonly localName: string; readonly nativePlatform: string };
+export type GateSource = { readonly kind: 'engine'; readonly image: string } | { readonly kind: 'layout'; readonly dir: string; readonly localName: string; readonly nativePlatform: string };
 
 /** The local name of one platform's image loaded from the gate's layout. */
 export function layoutImageName(localName: string, platform: string): string {

@@ -110,13 +110,18 @@ export async function logIn(
       .filter((entry) => entry.provider)
       .map(async (entry) => {
         try {
-          const credential = await withRetries(`login to ${entry.registry}`, policy, async (attempt) => {
-            const fetched = await providerNamed(entry.provider ?? '').credential(entry.registry, environment);
-            // The first attempt uses the check started during set-up; a retry checks afresh.
-            const checked = attempt === 1 ? early.get(entry.registry) : undefined;
-            await serialized(() => dockerLogin(docker, fetched, checked));
-            return fetched;
-          }, { log: core.info });
+          const credential = await withRetries(
+            `login to ${entry.registry}`,
+            policy,
+            async (attempt) => {
+              const fetched = await providerNamed(entry.provider ?? '').credential(entry.registry, environment);
+              // The first attempt uses the check started during set-up; a retry checks afresh.
+              const checked = attempt === 1 ? early.get(entry.registry) : undefined;
+              await serialized(() => dockerLogin(docker, fetched, checked));
+              return fetched;
+            },
+            { log: core.info },
+          );
           credentials.set(entry.registry, credential);
           core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
         } catch (error) {

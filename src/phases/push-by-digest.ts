@@ -41,7 +41,9 @@ export async function pushLayout(
   for (const name of repositories(references)) {
     const [first] = references.filter((reference) => `${reference.registry}/${reference.repository}` === name);
     if (!first) continue;
-    const tags = options.tagged ? references.filter((reference) => reference.registry === first.registry && reference.repository === first.repository).map((reference) => reference.tag ?? 'latest') : [];
+    const tags = options.tagged
+      ? references.filter((reference) => reference.registry === first.registry && reference.repository === first.repository).map((reference) => reference.tag ?? 'latest')
+      : [];
     const client = new RegistryClient(first.registry, credentials.get(first.registry));
     const pushed = await pushOciLayout(layoutDir, { registry: first.registry, repository: first.repository }, client, { log: options.log, retry: options.retry, tags });
     if (result && pushed.digest !== result.digest) throw new ActionError(`${name} received ${pushed.digest}, another repository ${result.digest}`);
@@ -71,8 +73,13 @@ export async function mergeDigests(
   for (const repository of repositories(references)) {
     const tags = references.filter((reference) => `${reference.registry}/${reference.repository}` === repository).map((reference) => reference.full);
     const args = mergeArgs(repository, tags, digests, annotations);
-    await withRetries(`merging into ${repository}`, retry, async () => {
-      await docker.ok(args, (result) => `docker buildx imagetools create for ${repository} failed: ${lastLines(result.stderr || result.stdout, 3)}`, { live: true });
-    }, { log });
+    await withRetries(
+      `merging into ${repository}`,
+      retry,
+      async () => {
+        await docker.ok(args, (result) => `docker buildx imagetools create for ${repository} failed: ${lastLines(result.stderr || result.stdout, 3)}`, { live: true });
+      },
+      { log },
+    );
   }
 }

@@ -6,7 +6,6 @@ import type { Docker } from '../docker/exec.js';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
-
 export interface BinfmtEntry {
   readonly name: string;
   readonly enabled: boolean;
@@ -17,7 +16,11 @@ export interface BinfmtEntry {
 /** Parses one `/proc/sys/fs/binfmt_misc/<name>` file. */
 export function parseBinfmtEntry(name: string, content: string): BinfmtEntry {
   const lines = content.split('\n').map((line) => line.trim());
-  const value = (key: string): string => lines.find((line) => line.startsWith(`${key} `) || line.startsWith(`${key}:`))?.slice(key.length + 1).trim() ?? '';
+  const value = (key: string): string =>
+    lines
+      .find((line) => line.startsWith(`${key} `) || line.startsWith(`${key}:`))
+      ?.slice(key.length + 1)
+      .trim() ?? '';
   return { name, enabled: lines[0] === 'enabled', interpreter: value('interpreter'), flags: value('flags') };
 }
 
@@ -106,7 +109,9 @@ export async function ensureEmulation(
   const askEngine = async (): Promise<EmulationStatus> => {
     const report = await docker.run(['run', '--privileged', '--rm', qemuImage]);
     if (report.exitCode !== 0) {
-      throw new ActionError(`cannot tell whether the engine's host can emulate ${architectures.map((arch) => `linux/${arch}`).join(', ')}: this runner does not see the host's binfmt_misc (it runs in a container?), and asking ${qemuImage} failed: ${report.stderr.trim().split('\n').slice(-3).join(' ')}. Build only native platforms, or let the runner run privileged containers.`);
+      throw new ActionError(
+        `cannot tell whether the engine's host can emulate ${architectures.map((arch) => `linux/${arch}`).join(', ')}: this runner does not see the host's binfmt_misc (it runs in a container?), and asking ${qemuImage} failed: ${report.stderr.trim().split('\n').slice(-3).join(' ')}. Build only native platforms, or let the runner run privileged containers.`,
+      );
     }
     return emulationFromReport(architectures, report.stdout, qemuImage);
   };
@@ -121,7 +126,9 @@ export async function ensureEmulation(
   if (after.missing.length > 0) {
     const detail = after.missing.map((item) => `linux/${item.architecture}: ${item.why}`).join('; ');
     if (install.exitCode === 0) {
-      throw new ActionError(`cannot emulate ${detail}: the install with ${qemuImage} reported success, but the emulator is still not registered. Check that qemu-image is a tonistiigi/binfmt image, or build only native platforms.`);
+      throw new ActionError(
+        `cannot emulate ${detail}: the install with ${qemuImage} reported success, but the emulator is still not registered. Check that qemu-image is a tonistiigi/binfmt image, or build only native platforms.`,
+      );
     }
     const cause = install.stderr.trim().split('\n').slice(-3).join(' ');
     throw new ActionError(`cannot emulate ${detail}. Installing with ${qemuImage} failed: ${cause} Build only native platforms, or allow privileged containers so the emulator can be installed.`);

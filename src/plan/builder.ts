@@ -25,15 +25,18 @@ export interface BuilderNeed {
  */
 export function builderNeeds(platforms: readonly string[], buildArgs: readonly string[], pushByDigest: boolean): BuilderNeed[] {
   const needs: BuilderNeed[] = [];
-  const values = (flag: string): string[] =>
-    buildArgs.flatMap((arg, index) => (arg === flag ? [buildArgs[index + 1] ?? ''] : arg.startsWith(`${flag}=`) ? [arg.slice(flag.length + 1)] : []));
+  const values = (flag: string): string[] => buildArgs.flatMap((arg, index) => (arg === flag ? [buildArgs[index + 1] ?? ''] : arg.startsWith(`${flag}=`) ? [arg.slice(flag.length + 1)] : []));
   if (platforms.length > 1) needs.push({ feature: 'multi-platform', why: `platforms ${platforms.join(', ')}` });
   if (pushByDigest) needs.push({ feature: 'oci-export', why: 'push-by-digest' });
   const oci = values('--output').find((output) => /(^|,)\s*type=oci\b/.test(output));
   if (oci) needs.push({ feature: 'oci-export', why: `outputs ${oci}` });
   const attestations = [
-    ...values('--provenance').filter((value) => value !== 'false').map((value) => `provenance ${value}`),
-    ...values('--sbom').filter((value) => value !== 'false').map((value) => `sbom ${value}`),
+    ...values('--provenance')
+      .filter((value) => value !== 'false')
+      .map((value) => `provenance ${value}`),
+    ...values('--sbom')
+      .filter((value) => value !== 'false')
+      .map((value) => `sbom ${value}`),
     ...values('--attest').map((value) => `attest ${value}`),
   ];
   if (attestations.length > 0) needs.push({ feature: 'attestations', why: attestations.join(', ') });
@@ -87,7 +90,7 @@ export function chooseBuilder(current: BuilderInfo, request: BuildRequest, conta
         kind: 'refuse',
         input: 'builder',
         reason: `"${requested}" uses the docker driver on the classic image store, which cannot do what this build asks (${lacking})`,
-        example: 'a docker-container builder (docker/setup-buildx-action\'s default), or leave builder empty and the step creates one',
+        example: "a docker-container builder (docker/setup-buildx-action's default), or leave builder empty and the step creates one",
       };
     }
     return { kind: 'current', name: current.name, reason: `builder "${current.name}" (${current.driver} driver), as the builder input asks` };

@@ -44,7 +44,10 @@ export function buildxBuildArgs(inputs: Inputs, output: BuildOutput | boolean, f
   // buildx refuses index-level annotations when it exports a single platform (no index of its own).
   add('--annotation', inputs.platforms.length > 1 ? inputs.annotations : inputs.annotations.filter((annotation) => !annotation.startsWith('index')));
   add('--tag', [...inputs.tags.map((tag) => tag.full), ...extraTags]);
-  add('--secret', [...files.secretFiles].map(([id, file]) => `id=${id},src=${file}`));
+  add(
+    '--secret',
+    [...files.secretFiles].map(([id, file]) => `id=${id},src=${file}`),
+  );
   add('--cache-from', inputs.cacheFrom);
   add('--cache-to', inputs.cacheTo);
   add('--output', inputs.outputs);

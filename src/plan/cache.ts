@@ -112,7 +112,11 @@ export function failedCacheExports(buildxOutput: string): string[] {
 
 /** A cache scope per image and target (and platform), so builds of different things do not evict each other. */
 export function cacheScope(image: string, target: string | undefined, platform: string | undefined): string {
-  return [image.replace(/^[^/]+\//, ''), target, platform].filter(Boolean).join('-').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 200);
+  return [image.replace(/^[^/]+\//, ''), target, platform]
+    .filter(Boolean)
+    .join('-')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .slice(0, 200);
 }
 
 /**
@@ -148,7 +152,12 @@ export function planCache(
       return { mode, reason: inputs.cache === 'auto' ? 'no cache: the GitHub cache service is not available to this job' : 'cache: none', from: [], to: [] };
     case 'gha': {
       // The plan does not know the builder: auto on the v2 service keeps gha only where it speaks v2.
-      const which = service === 'v2' ? `v2 service${inputs.cache === 'auto' ? ` if the builder speaks it (buildx >= ${shown(V2_BUILDX)}, BuildKit >= ${shown(V2_BUILDKIT)})` : ''}` : service === 'v1' ? 'v1 service' : 'no service available to this job';
+      const which =
+        service === 'v2'
+          ? `v2 service${inputs.cache === 'auto' ? ` if the builder speaks it (buildx >= ${shown(V2_BUILDX)}, BuildKit >= ${shown(V2_BUILDKIT)})` : ''}`
+          : service === 'v1'
+            ? 'v1 service'
+            : 'no service available to this job';
       return {
         mode,
         reason: `GitHub Actions cache (${which}), scope ${scope}${readOnly}`,

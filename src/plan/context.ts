@@ -75,8 +75,13 @@ export async function readContext(env: Env, cwd: string, tmpdir: string): Promis
       failure = error;
     }
   }
-  return contextFrom(() => {
-    if (!loaded) throw failure;
-    return loaded;
-  }, env, cwd, tmpdir);
+  return contextFrom(
+    () => {
+      if (!loaded) throw failure;
+      return loaded;
+    },
+    env,
+    cwd,
+    tmpdir,
+  );
 }

@@ -165,10 +165,8 @@ export interface Inputs {
 }
 
 // Pinned by digest: `binfmt:latest` has shipped segfaulting emulators before.
-export const DEFAULT_QEMU_IMAGE =
-  'docker.io/tonistiigi/binfmt:qemu-v10.2.3-68@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0';
-export const DEFAULT_BUILDKIT_IMAGE =
-  'docker.io/moby/buildkit:v0.33.1@sha256:cec9f139f45e93c5c69c60f8b07cfad9f43f4ef6b6a6cd917527fea5ff2e3dea';
+export const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3-68@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0';
+export const DEFAULT_BUILDKIT_IMAGE = 'docker.io/moby/buildkit:v0.33.1@sha256:cec9f139f45e93c5c69c60f8b07cfad9f43f4ef6b6a6cd917527fea5ff2e3dea';
 export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
 
 /** Variants each architecture has, as buildx and containerd accept them. */
@@ -215,11 +213,7 @@ export function parsePlatform(text: string, input: InputName = 'platforms'): Pla
     throw new InputError(input, `"${text}": only linux platforms can be built here, not "${os}"`, example);
   }
   if (!KNOWN_ARCHITECTURES.has(architecture)) {
-    throw new InputError(
-      'platforms',
-      `"${text}": unknown architecture "${architecture}" (known: ${[...KNOWN_ARCHITECTURES].join(', ')})`,
-      example,
-    );
+    throw new InputError('platforms', `"${text}": unknown architecture "${architecture}" (known: ${[...KNOWN_ARCHITECTURES].join(', ')})`, example);
   }
   if (variant !== undefined && !VARIANTS[architecture]?.includes(variant)) {
     const known = VARIANTS[architecture];
@@ -258,45 +252,54 @@ export function parseRegistryAuth(text: string, mask: MaskSecret, onEmptyPasswor
   if (!Array.isArray(document)) {
     throw new InputError('registry-auth', 'must be a YAML list of entries with registry, username and password', example);
   }
-  const logins = document.map((entry: unknown, index): RegistryLogin | undefined => {
-    const where = `entry ${index + 1}`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw new InputError('registry-auth', `${where} is not a mapping of registry, username and password`, example);
-    }
-    const record = entry as Record<string, unknown>;
-    // Mask first: an error about a later field must not be the first place the password shows up.
-    if (typeof record.password === 'string' && record.password !== '') mask(record.password);
-    for (const key of Object.keys(record)) {
-      if (!['registry', 'username', 'password'].includes(key)) {
-        throw new InputError('registry-auth', `${where} has an unknown key "${key.slice(0, 40)}"`, example);
+  const logins = document
+    .map((entry: unknown, index): RegistryLogin | undefined => {
+      const where = `entry ${index + 1}`;
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+        throw new InputError('registry-auth', `${where} is not a mapping of registry, username and password`, example);
       }
-    }
-    const field = (key: 'registry' | 'username' | 'password'): string => {
-      const value = record[key];
-      if (typeof value !== 'string' && typeof value !== 'number') {
-        throw new InputError('registry-auth', `${where} has no ${key} (or it is not a string)`, example);
+      const record = entry as Record<string, unknown>;
+      // Mask first: an error about a later field must not be the first place the password shows up.
+      if (typeof record.password === 'string' && record.password !== '') mask(record.password);
+      for (const key of Object.keys(record)) {
+        if (!['registry', 'username', 'password'].includes(key)) {
+          throw new InputError('registry-auth', `${where} has an unknown key "${key.slice(0, 40)}"`, example);
+        }
       }
-      const stringValue = String(value).trim();
-      if (stringValue === '') throw new InputError('registry-auth', `${where} has an empty ${key}`, example);
-      if (/[\r\n]/.test(stringValue)) throw new InputError('registry-auth', `${where}: ${key} contains a line break`, example);
-      return stringValue;
-    };
-    const registry = field('registry');
-    const host = registry.replace(/^https?:\/\//, '').replace(/\/v[12]\/?$/, '').replace(/\/+$/, '');
-    if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
-      throw new InputError('registry-auth', `${where}: registry "${registry.slice(0, 100)}" is not a registry host: write host[:port] without a path (logins are per registry, not per repository)`, example);
-    }
-    const username = field('username');
-    // A secret the run cannot read (pull requests from forks) arrives as an empty string.
-    if (onEmptyPassword && typeof record.password !== 'number' && String(record.password ?? '').trim() === '' && 'password' in record) {
-      onEmptyPassword(normalizeRegistry(registry));
-      return undefined;
-    }
-    const password = field('password');
-    mask(password);
-    mask(Buffer.from(`${username}:${password}`).toString('base64'));
-    return { registry: normalizeRegistry(registry), username, password };
-  }).filter((login): login is RegistryLogin => login !== undefined);
+      const field = (key: 'registry' | 'username' | 'password'): string => {
+        const value = record[key];
+        if (typeof value !== 'string' && typeof value !== 'number') {
+          throw new InputError('registry-auth', `${where} has no ${key} (or it is not a string)`, example);
+        }
+        const stringValue = String(value).trim();
+        if (stringValue === '') throw new InputError('registry-auth', `${where} has an empty ${key}`, example);
+        if (/[\r\n]/.test(stringValue)) throw new InputError('registry-auth', `${where}: ${key} contains a line break`, example);
+        return stringValue;
+      };
+      const registry = field('registry');
+      const host = registry
+        .replace(/^https?:\/\//, '')
+        .replace(/\/v[12]\/?$/, '')
+        .replace(/\/+$/, '');
+      if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+        throw new InputError(
+          'registry-auth',
+          `${where}: registry "${registry.slice(0, 100)}" is not a registry host: write host[:port] without a path (logins are per registry, not per repository)`,
+          example,
+        );
+      }
+      const username = field('username');
+      // A secret the run cannot read (pull requests from forks) arrives as an empty string.
+      if (onEmptyPassword && typeof record.password !== 'number' && String(record.password ?? '').trim() === '' && 'password' in record) {
+        onEmptyPassword(normalizeRegistry(registry));
+        return undefined;
+      }
+      const password = field('password');
+      mask(password);
+      mask(Buffer.from(`${username}:${password}`).toString('base64'));
+      return { registry: normalizeRegistry(registry), username, password };
+    })
+    .filter((login): login is RegistryLogin => login !== undefined);
   const seen = new Set<string>();
   for (const login of logins) {
     if (seen.has(login.registry)) {
@@ -341,7 +344,11 @@ export function tagsAreRules(text: string): boolean {
   if (!entries.some(isRule)) return false;
   const reference = entries.find((entry) => !isRule(entry) && entry.includes('/'));
   if (reference !== undefined) {
-    throw new InputError('tags', `"${reference.slice(0, 100)}" is an image reference among tag rules: put image names in images, or write every line as an image reference`, 'type=ref,event=branch (with images: ghcr.io/acme/app)');
+    throw new InputError(
+      'tags',
+      `"${reference.slice(0, 100)}" is an image reference among tag rules: put image names in images, or write every line as an image reference`,
+      'type=ref,event=branch (with images: ghcr.io/acme/app)',
+    );
   }
   return true;
 }
@@ -399,9 +406,8 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
 
   // With `images`, `tags` is metadata-action's rule list; without, full image references,
   // unless its lines are rules (a `key=value` field, which no image reference has).
-  const metadata = raw.images.trim() || tagsAreRules(raw.tags)
-    ? parseMetadataInputs({ images: raw.images, tags: raw.tags, flavor: raw.flavor, labels: raw.labels, annotations: raw.annotations })
-    : undefined;
+  const metadata =
+    raw.images.trim() || tagsAreRules(raw.tags) ? parseMetadataInputs({ images: raw.images, tags: raw.tags, flavor: raw.flavor, labels: raw.labels, annotations: raw.annotations }) : undefined;
   if (!metadata && raw.flavor.trim()) throw new InputError('flavor', 'only applies together with images (the tag rules)', 'latest=auto');
   const tagExample = 'ghcr.io/acme/app:1.2.3';
   const tags = metadata ? [] : [...new Set(splitList(raw.tags, { commas: true }))].map((tag) => parseImageReference(tag, 'tags', tagExample));
@@ -444,9 +450,16 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     githubToken: raw['github-token'].trim(),
     dockerHubUsername: matching('dockerhub-username', raw['dockerhub-username'], /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$/, 'a Docker ID', 'acme'),
     dockerHubToken: raw['dockerhub-token'].trim(),
-    awsRoleToAssume: matching('aws-role-to-assume', raw['aws-role-to-assume'], /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN', 'arn:aws:iam::123456789012:role/github-push'),
+    awsRoleToAssume: matching(
+      'aws-role-to-assume',
+      raw['aws-role-to-assume'],
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+      'an IAM role ARN',
+      'arn:aws:iam::123456789012:role/github-push',
+    ),
     awsRegion: matching('aws-region', raw['aws-region'], /^[a-z]{2}(?:-[a-z]+)+-\d$/, 'an AWS region', 'us-east-1'),
-    awsRoleSessionName: matching('aws-role-session-name', raw['aws-role-session-name'], /^[\w+=,.@-]{2,64}$/, 'a role session name (2-64 of letters, digits and +=,.@_-)', 'build-push') || 'build-push',
+    awsRoleSessionName:
+      matching('aws-role-session-name', raw['aws-role-session-name'], /^[\w+=,.@-]{2,64}$/, 'a role session name (2-64 of letters, digits and +=,.@_-)', 'build-push') || 'build-push',
     awsRoleDurationSeconds: parseInteger('aws-role-duration-seconds', raw['aws-role-duration-seconds'], 3600, 900, 43200),
     gcpWorkloadIdentityProvider: matching(
       'gcp-workload-identity-provider',
@@ -455,7 +468,13 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
       'the full workload identity provider resource name',
       'projects/123456789/locations/global/workloadIdentityPools/github/providers/my-repo',
     ),
-    gcpServiceAccount: matching('gcp-service-account', raw['gcp-service-account'], /^[a-z0-9-]+@[a-z0-9.-]+\.iam\.gserviceaccount\.com$/, 'a service account email', 'pusher@my-project.iam.gserviceaccount.com'),
+    gcpServiceAccount: matching(
+      'gcp-service-account',
+      raw['gcp-service-account'],
+      /^[a-z0-9-]+@[a-z0-9.-]+\.iam\.gserviceaccount\.com$/,
+      'a service account email',
+      'pusher@my-project.iam.gserviceaccount.com',
+    ),
     gcpAccessToken: raw['gcp-access-token'].trim(),
     retries: parseInteger('retries', raw.retries, 3, 0, 10),
     retryDelayMs: parseDurationInput('retry-delay', raw['retry-delay'], 2000, 0, 5 * 60_000) ?? 2000,
@@ -527,4 +546,3 @@ function parseContext(text: string): string {
 function optionalField<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
-

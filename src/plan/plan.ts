@@ -95,7 +95,11 @@ export function planGate(inputs: Inputs, hostArchitecture: string, workDir: stri
   const testPlatforms = [...new Set([native?.name ?? `linux/${hostArchitecture}`, ...inputs.testPlatforms.map((platform) => platform.name)])];
   const missing = inputs.testPlatforms.filter((platform) => !inputs.platforms.some((built) => built.name === platform.name));
   if (missing.length > 0) {
-    throw new InputError('test-platforms', `${missing.map((platform) => platform.name).join(', ')} is not among the platforms built (${inputs.platforms.map((platform) => platform.name).join(', ')})`, 'linux/arm64');
+    throw new InputError(
+      'test-platforms',
+      `${missing.map((platform) => platform.name).join(', ')} is not among the platforms built (${inputs.platforms.map((platform) => platform.name).join(', ')})`,
+      'linux/arm64',
+    );
   }
   return {
     ...(inputs.test ? { test: inputs.test } : {}),
@@ -112,7 +116,8 @@ function tagRegistries(inputs: Inputs): string[] {
 export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   const computed = withMetadata(given, context, host);
   const { metadata } = computed;
-  if (given.pushByDigest && given.mergeDigests) throw new InputError('merge-digests', 'cannot be combined with push-by-digest: one job builds, another merges', 'push-by-digest: true in the build jobs; merge-digests in the merge job');
+  if (given.pushByDigest && given.mergeDigests)
+    throw new InputError('merge-digests', 'cannot be combined with push-by-digest: one job builds, another merges', 'push-by-digest: true in the build jobs; merge-digests in the merge job');
   const platform = given.pushByDigest ? splitPlatform(given.platforms, host.architecture) : undefined;
   // A push-by-digest build has one platform and no tags: the merge run tags the result.
   const inputs: Inputs = platform ? { ...computed.inputs, platforms: [platform] } : computed.inputs;
@@ -133,7 +138,11 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   }
   const unreadable = inputs.registryAuthWithoutPassword.filter((registry) => push.push && tagRegistries(inputs).includes(registry));
   if (unreadable.length > 0) {
-    throw new InputError('registry-auth', `the entry for ${unreadable.join(', ')} has an empty password, and this run pushes there (is the secret available to this workflow? secrets are empty on pull requests from forks)`, '- registry: ghcr.io ... password: ${{ secrets.REGISTRY_TOKEN }}');
+    throw new InputError(
+      'registry-auth',
+      `the entry for ${unreadable.join(', ')} has an empty password, and this run pushes there (is the secret available to this workflow? secrets are empty on pull requests from forks)`,
+      '- registry: ghcr.io ... password: ${{ secrets.REGISTRY_TOKEN }}',
+    );
   }
   const files = buildFiles(host.workDir, inputs);
   const tagRegistryList = tagRegistries(inputs);
@@ -149,7 +158,8 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   );
   const gate = planGate(inputs, host.architecture, host.workDir);
   const cache = planCache(inputs, push.push, host.env, host.workDir, platform?.name);
-  if (gate && (platform || inputs.mergeDigests)) throw new InputError(inputs.test ? 'test' : 'scan', 'gates a full build; with push-by-digest or merge-digests, gate each platform in a normal build instead', 'npm test');
+  if (gate && (platform || inputs.mergeDigests))
+    throw new InputError(inputs.test ? 'test' : 'scan', 'gates a full build; with push-by-digest or merge-digests, gate each platform in a normal build instead', 'npm test');
   const withCache: Inputs = { ...inputs, cacheFrom: cache.from, cacheTo: cache.to };
   // A gated image is loaded, tested, then pushed as is: buildx must not push it itself.
   const buildArgs = platform

@@ -16,7 +16,11 @@ export function splitPlatform(platforms: readonly Platform[], hostArchitecture: 
   if (platforms.length === 1 && platforms[0]) return platforms[0];
   const native = platforms.find((platform) => platform.architecture === hostArchitecture);
   if (!native) {
-    throw new InputError('platforms', `push-by-digest builds one platform per runner, and none of ${platforms.map((platform) => platform.name).join(', ')} is this runner's (${hostArchitecture})`, `linux/${hostArchitecture}`);
+    throw new InputError(
+      'platforms',
+      `push-by-digest builds one platform per runner, and none of ${platforms.map((platform) => platform.name).join(', ')} is this runner's (${hostArchitecture})`,
+      `linux/${hostArchitecture}`,
+    );
   }
   return native;
 }
@@ -35,7 +39,10 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** Digests to merge: a list (`sha256:...` per line or comma), or the hex names of files in a folder. */
 export function parseDigestList(text: string): string[] {
-  const items = text.split(/[\n,]/).map((item) => item.trim()).filter(Boolean);
+  const items = text
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter(Boolean);
   return items.map((item) => {
     const digest = item.startsWith('sha256:') ? item : `sha256:${item}`;
     if (!DIGEST.test(digest)) throw new InputError('merge-digests', `"${item.slice(0, 80)}" is not a sha256 digest`, 'sha256:3b5e... (one per line), or a folder of digest files');

@@ -227,7 +227,9 @@ export class RegistryClient {
     const response = await this.fetchImpl(url, { headers: this.credential ? { Authorization: basic(this.credential) } : {} });
     if (!response.ok) {
       const body = await response.text().catch(() => '');
-      const details = parseRegistryErrors(body).map((entry) => [entry.code, entry.message].filter(Boolean).join(': ')).join('; ');
+      const details = parseRegistryErrors(body)
+        .map((entry) => [entry.code, entry.message].filter(Boolean).join(': '))
+        .join('; ');
       throw new ActionError(`the token service ${url.origin} answered ${response.status} for scope ${scope}${details ? ` (${details})` : ''}`);
     }
     const body = (await response.json()) as { token?: string; access_token?: string };

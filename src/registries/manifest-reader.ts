@@ -55,7 +55,14 @@ export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, 
       .manifestDigest(tag.repository, reference(tag))
       .catch(async (error: unknown) => sha256Digest(await throughBuildx(tag, error)));
   // Best effort: a failure here only means the read later does the whole handshake itself.
-  return Object.assign(read, { direct, digest, prepare: (tag: ImageReference) => clientFor(tag.registry).prepare(tag.repository).catch(() => undefined) });
+  return Object.assign(read, {
+    direct,
+    digest,
+    prepare: (tag: ImageReference) =>
+      clientFor(tag.registry)
+        .prepare(tag.repository)
+        .catch(() => undefined),
+  });
 }
 
 /**

@@ -361,12 +361,7 @@ function imageTable(report: Report): string[] {
 }
 
 function cacheLine(cache: NonNullable<Report['cache']>): string {
-  const hits =
-    cache.totalSteps === undefined
-      ? ''
-      : cache.totalSteps === 0
-        ? 'no build steps ran'
-        : `${cache.cachedSteps ?? 0} of ${cache.totalSteps} build steps cached`;
+  const hits = cache.totalSteps === undefined ? '' : cache.totalSteps === 0 ? 'no build steps ran' : `${cache.cachedSteps ?? 0} of ${cache.totalSteps} build steps cached`;
   const how = [escapeMarkdown(cache.mode), ...(cache.reason ? [escapeMarkdown(cache.reason)] : [])].join(': ');
   return `**Cache** ${[how, hits].filter(Boolean).join(' · ')}`;
 }

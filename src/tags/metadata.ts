@@ -1,4 +1,3 @@
-
 // docker/metadata-action's behaviour as a pure function: the same `images`, `tags`,
 // `flavor`, `labels` and `annotations` inputs give the same version, tags, labels,
 // annotations and json. Nothing here reads the environment or the clock.
@@ -100,8 +99,7 @@ export function parseMetadataInputs(raw: MetadataRawInputs): ParsedMetadataInput
   };
 }
 
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+const record = (value: unknown): Record<string, unknown> | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** The commit date metadata-action reads from a push payload: the commit whose id is `sha`. */

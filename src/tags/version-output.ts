@@ -143,12 +143,7 @@ function decorate(value: string, rule: TagRule, flavor: Flavor, render: Render):
 }
 
 /** Evaluates the rules (already sorted by priority) against one run. */
-export function computeVersion(
-  rules: readonly TagRule[],
-  flavor: Flavor,
-  facts: RunFacts,
-  render: Render,
-): { version: MetadataVersion; warnings: string[] } {
+export function computeVersion(rules: readonly TagRule[], flavor: Flavor, facts: RunFacts, render: Render): { version: MetadataVersion; warnings: string[] } {
   const warnings: string[] = [];
   let main: string | undefined;
   const partial: string[] = [];

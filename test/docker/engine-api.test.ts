@@ -47,7 +47,8 @@ describe('driverStatusFromSocket', () => {
   });
 
   it('returns DriverStatus as JSON text from GET /info on the socket', async () => {
-    answer = (response) => response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ServerVersion: '26.1.5', DriverStatus: [['driver-type', 'io.containerd.snapshotter.v1']] }));
+    answer = (response) =>
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ServerVersion: '26.1.5', DriverStatus: [['driver-type', 'io.containerd.snapshotter.v1']] }));
     expect(await driverStatusFromSocket(path.join(dir, 'docker.sock'))).toBe('[["driver-type","io.containerd.snapshotter.v1"]]');
   });
 

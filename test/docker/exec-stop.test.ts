@@ -30,7 +30,7 @@ describe('readBuildxVersion, runBuild options, and refuseNewChildren', () => {
   const files = () => ({ metadataFile: path.join(dir, 'metadata.json'), iidFile: path.join(dir, 'iid.txt'), secretFiles: new Map<string, string>() });
   const options = { pushRegistries: [], retry: { retries: 2, delayMs: 1, maxDelayMs: 1 }, log: () => undefined };
 
-  it('reads the version of the buildx plugin in the user\'s docker config', async () => {
+  it("reads the version of the buildx plugin in the user's docker config", async () => {
     expect(await readBuildxVersion(dir)).toEqual({ text: 'github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3', version: [0, 13, 1] });
   });
 

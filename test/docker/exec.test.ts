@@ -36,7 +36,7 @@ describe('findBuildxPlugin and Docker', () => {
     return file;
   };
 
-  it('takes the first executable docker-buildx in docker\'s order and runs buildx commands with it directly', async () => {
+  it("takes the first executable docker-buildx in docker's order and runs buildx commands with it directly", async () => {
     const config = path.join(dir, 'config');
     await mkdir(config);
     const extra = path.join(dir, 'extra');

@@ -21,15 +21,18 @@ ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfull
 describe('buildFailureDetail', () => {
   it('picks the error lines of a failed RUN step', () => {
     expect(buildFailureDetail(RUN_FAILURE)).toBe(
-      [
-        '#10 ERROR: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1',
-        'ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1',
-      ].join('\n'),
+      ['#10 ERROR: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1', 'ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1'].join(
+        '\n',
+      ),
     );
   });
 
   it.each([
-    ['a missing Dockerfile', 'ERROR: failed to build: failed to solve: failed to read dockerfile: open Dockerfile: no such file or directory\n', 'ERROR: failed to build: failed to solve: failed to read dockerfile: open Dockerfile: no such file or directory'],
+    [
+      'a missing Dockerfile',
+      'ERROR: failed to build: failed to solve: failed to read dockerfile: open Dockerfile: no such file or directory\n',
+      'ERROR: failed to build: failed to solve: failed to read dockerfile: open Dockerfile: no such file or directory',
+    ],
     ['a lowercase cobra error', 'error: invalid argument "Bad" for "-t, --tag" flag: invalid reference format\n', 'error: invalid argument "Bad" for "-t, --tag" flag: invalid reference format'],
     ['"failed to solve" inside a line', '#5 resolve image config\n  => failed to solve: pull access denied\n', '=> failed to solve: pull access denied'],
     ['CRLF output', 'step\r\nERROR: boom\r\nafter\r\n', 'ERROR: boom'],

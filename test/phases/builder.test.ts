@@ -126,7 +126,16 @@ describe('usesContainerdStore', () => {
 /** A build of `platforms` that asks nothing else of its builder, unless `extra` says so. */
 function request(platforms: string, extra: Partial<BuildRequest> = {}): BuildRequest {
   const parsed = parsePlatforms(platforms);
-  return { platforms: parsed, needs: builderNeeds(parsed.map((platform) => platform.name), [], false), load: false, ...extra };
+  return {
+    platforms: parsed,
+    needs: builderNeeds(
+      parsed.map((platform) => platform.name),
+      [],
+      false,
+    ),
+    load: false,
+    ...extra,
+  };
 }
 
 describe('chooseBuilder', () => {
@@ -137,15 +146,55 @@ describe('chooseBuilder', () => {
   it.each([
     ['docker driver, the one native platform', dockerDriver, 'linux/amd64', false, 'amd64', 'current', 'builder "default" (docker driver) builds the native platform linux/amd64'],
     ['docker driver, native arm64 on an arm64 host', { ...dockerDriver, platforms: ['linux/arm64'] }, 'linux/arm64', false, 'arm64', 'current', 'builds the native platform linux/arm64'],
-    ['docker driver with containerd store, two platforms', dockerDriver, 'linux/amd64,linux/arm64', true, 'amd64', 'current', 'builder "default" (docker driver, containerd image store) builds linux/amd64, linux/arm64'],
-    ['docker driver without containerd store, two platforms', dockerDriver, 'linux/amd64,linux/arm64', false, 'amd64', 'create', 'uses the docker driver without the containerd image store, which cannot do what this build asks (platforms linux/amd64, linux/arm64)'],
+    [
+      'docker driver with containerd store, two platforms',
+      dockerDriver,
+      'linux/amd64,linux/arm64',
+      true,
+      'amd64',
+      'current',
+      'builder "default" (docker driver, containerd image store) builds linux/amd64, linux/arm64',
+    ],
+    [
+      'docker driver without containerd store, two platforms',
+      dockerDriver,
+      'linux/amd64,linux/arm64',
+      false,
+      'amd64',
+      'create',
+      'uses the docker driver without the containerd image store, which cannot do what this build asks (platforms linux/amd64, linux/arm64)',
+    ],
     ['docker driver without containerd store, two native variants', dockerDriver, 'linux/amd64,linux/386', false, 'amd64', 'create', 'without the containerd image store'],
-    ['docker-container builder with every platform', container, 'linux/amd64,linux/arm64,linux/riscv64', false, 'amd64', 'current', 'builder "multiarch" (docker-container driver) supports linux/amd64, linux/arm64, linux/riscv64'],
+    [
+      'docker-container builder with every platform',
+      container,
+      'linux/amd64,linux/arm64,linux/riscv64',
+      false,
+      'amd64',
+      'current',
+      'builder "multiarch" (docker-container driver) supports linux/amd64, linux/arm64, linux/riscv64',
+    ],
     ['docker-container builder, arm without variant matches arm/v7', container, 'linux/arm', false, 'amd64', 'current', 'supports linux/arm'],
     ['docker-container builder, arm/v6 listed', container, 'linux/arm/v6', false, 'amd64', 'current', 'supports linux/arm/v6'],
-    ['docker-container builder lacking platforms', container, 'linux/amd64,linux/s390x,linux/arm/v5', false, 'amd64', 'create', 'builder "multiarch" (docker-container driver) lacks linux/s390x, linux/arm/v5'],
+    [
+      'docker-container builder lacking platforms',
+      container,
+      'linux/amd64,linux/s390x,linux/arm/v5',
+      false,
+      'amd64',
+      'create',
+      'builder "multiarch" (docker-container driver) lacks linux/s390x, linux/arm/v5',
+    ],
     ['inactive builder (no platforms reported)', inactive, 'linux/amd64', false, 'amd64', 'create', 'lacks linux/amd64'],
-    ['remote driver treated like docker-container', { name: 'cloud', driver: 'remote', platforms: ['linux/amd64', 'linux/arm64'] }, 'linux/amd64,linux/arm64', false, 'amd64', 'current', '(remote driver) supports'],
+    [
+      'remote driver treated like docker-container',
+      { name: 'cloud', driver: 'remote', platforms: ['linux/amd64', 'linux/arm64'] },
+      'linux/amd64,linux/arm64',
+      false,
+      'amd64',
+      'current',
+      '(remote driver) supports',
+    ],
   ] as const)('%s → %s', (_, builder, platforms, containerd, host, kind, reason) => {
     const choice = chooseBuilder(builder, request(platforms), containerd, host);
     expect(choice.kind).toBe(kind);
@@ -189,7 +238,11 @@ describe('chooseBuilder by what the build needs', () => {
   const container: BuilderInfo = { name: 'ours', driver: 'docker-container', platforms: ['linux/amd64', 'linux/arm64'] };
   const needing = (args: readonly string[], pushByDigest = false, platforms = 'linux/amd64'): BuildRequest => ({
     platforms: parsePlatforms(platforms),
-    needs: builderNeeds(parsePlatforms(platforms).map((platform) => platform.name), args, pushByDigest),
+    needs: builderNeeds(
+      parsePlatforms(platforms).map((platform) => platform.name),
+      args,
+      pushByDigest,
+    ),
     load: false,
   });
 
@@ -220,7 +273,12 @@ describe('chooseBuilder by what the build needs', () => {
   });
 
   it('uses a named builder as it is, even when it lacks a platform the step would have created a builder for', () => {
-    const choice = chooseBuilder({ ...container, name: 'k8s', driver: 'kubernetes', platforms: ['linux/amd64'] }, { ...needing([], false, 'linux/amd64,linux/arm64'), requested: 'k8s' }, false, 'amd64');
+    const choice = chooseBuilder(
+      { ...container, name: 'k8s', driver: 'kubernetes', platforms: ['linux/amd64'] },
+      { ...needing([], false, 'linux/amd64,linux/arm64'), requested: 'k8s' },
+      false,
+      'amd64',
+    );
     expect(choice).toEqual({ kind: 'current', name: 'k8s', reason: 'builder "k8s" (kubernetes driver), as the builder input asks' });
   });
 
@@ -270,16 +328,33 @@ describe('parseBuildxVersion and pushesTwiceWithDockerDriver', () => {
 describe('creating our docker-container builder', () => {
   it('asks for what setup-buildx-action gives by default: host network, its entitlements, started now', () => {
     expect(createBuilderArgs('build-push-1a2b3c4d', 'moby/buildkit:v0.33.1')).toEqual([
-      'buildx', 'create', '--name', 'build-push-1a2b3c4d', '--driver', 'docker-container',
-      '--driver-opt', 'image=moby/buildkit:v0.33.1', '--driver-opt', 'network=host',
-      '--buildkitd-flags', '--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host',
+      'buildx',
+      'create',
+      '--name',
+      'build-push-1a2b3c4d',
+      '--driver',
+      'docker-container',
+      '--driver-opt',
+      'image=moby/buildkit:v0.33.1',
+      '--driver-opt',
+      'network=host',
+      '--buildkitd-flags',
+      '--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host',
       '--bootstrap',
     ]);
   });
 
   it.each([
-    ['an engine without docker-init', 'ERROR: failed to initialize builder x (x0): Error response from daemon: exec: "docker-init": executable file not found in $PATH', 'the Docker engine cannot run containers with --init'],
-    ['an image that cannot be pulled', 'ERROR: Error response from daemon: pull access denied for registry.example/buildkit, repository does not exist or may require \'docker login\'', 'the BuildKit image registry.example/buildkit:1 cannot be pulled on this runner (set buildkit-image'],
+    [
+      'an engine without docker-init',
+      'ERROR: failed to initialize builder x (x0): Error response from daemon: exec: "docker-init": executable file not found in $PATH',
+      'the Docker engine cannot run containers with --init',
+    ],
+    [
+      'an image that cannot be pulled',
+      "ERROR: Error response from daemon: pull access denied for registry.example/buildkit, repository does not exist or may require 'docker login'",
+      'the BuildKit image registry.example/buildkit:1 cannot be pulled on this runner (set buildkit-image',
+    ],
     ['a registry that does not know the tag', 'ERROR: failed to resolve reference "127.0.0.1:5000/nope:1": 127.0.0.1:5000/nope:1: not found', 'cannot be pulled on this runner'],
     ['anything else: what docker said', 'ERROR: something odd', 'could not create a docker-container builder with registry.example/buildkit:1: ERROR: something odd'],
   ])('%s', (_, stderr, expected) => {

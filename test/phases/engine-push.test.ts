@@ -79,7 +79,13 @@ describe('pushFromEngine', () => {
   it('ends a retry wait at the deadline instead of overrunning it', async () => {
     const engine = await docker('echo "unexpected status from HEAD request to http://r/v2/app/blobs/sha256:1: 503 Service Unavailable" >&2; exit 1');
     const started = Date.now();
-    const failure = pushFromEngine(engine, tags, { retry: { retries: 3, delayMs: 20_000, maxDelayMs: 20_000 }, log: () => undefined, deadline: Date.now() + 400, timeoutMs: 400, landedTags: async () => new Set() });
+    const failure = pushFromEngine(engine, tags, {
+      retry: { retries: 3, delayMs: 20_000, maxDelayMs: 20_000 },
+      log: () => undefined,
+      deadline: Date.now() + 400,
+      timeoutMs: 400,
+      landedTags: async () => new Set(),
+    });
     await expect(failure).rejects.toThrow('the push did not finish within the timeout of 400 ms; docker push was cancelled');
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(await recorded()).toEqual([`push ${tags[0]}`]);

@@ -84,7 +84,11 @@ describe('images the gate loads (removed by clean-up)', () => {
 
   it.each([
     ['the engine holds the image: that one', { kind: 'engine', image: 'r/app:1' } as const, ['r/app:1']],
-    ['a layout: each tested platform', { kind: 'layout', dir: '/l', localName: gate.localName, nativePlatform: 'linux/amd64' } as const, [`${gate.localName}-linux-amd64`, `${gate.localName}-linux-arm64`]],
+    [
+      'a layout: each tested platform',
+      { kind: 'layout', dir: '/l', localName: gate.localName, nativePlatform: 'linux/amd64' } as const,
+      [`${gate.localName}-linux-amd64`, `${gate.localName}-linux-arm64`],
+    ],
     ['a layout with a scan only: the native platform ({image})', { kind: 'layout', dir: '/l', localName: gate.localName, nativePlatform: 'linux/arm64' } as const, [`${gate.localName}-linux-arm64`]],
   ])('%s', (name, source, expected) => {
     const plan = name.includes('scan only') ? { ...gate, test: undefined, testPlatforms: [] } : gate;

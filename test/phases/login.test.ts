@@ -83,7 +83,8 @@ describe('getApiRoot', () => {
   beforeEach(async () => {
     server = createServer((request, response) => {
       if (request.url === '/busy/v2/') response.writeHead(429, { 'Retry-After': '7' }).end();
-      else if (request.url === '/stall/v2/') return; // never answers
+      else if (request.url === '/stall/v2/')
+        return; // never answers
       else response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end('{"errors":[]}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -48,7 +48,17 @@ describe('merge digests', () => {
 
   it('builds imagetools create with every tag of the repository, index annotations and the sources', () => {
     expect(mergeArgs('ghcr.io/acme/app', ['ghcr.io/acme/app:1', 'ghcr.io/acme/app:latest'], [A, B], ['manifest:x=1', 'index:x=1'])).toEqual([
-      'buildx', 'imagetools', 'create', '--tag', 'ghcr.io/acme/app:1', '--tag', 'ghcr.io/acme/app:latest', '--annotation', 'index:x=1', `ghcr.io/acme/app@${A}`, `ghcr.io/acme/app@${B}`,
+      'buildx',
+      'imagetools',
+      'create',
+      '--tag',
+      'ghcr.io/acme/app:1',
+      '--tag',
+      'ghcr.io/acme/app:latest',
+      '--annotation',
+      'index:x=1',
+      `ghcr.io/acme/app@${A}`,
+      `ghcr.io/acme/app@${B}`,
     ]);
   });
 });
@@ -93,7 +103,10 @@ describe('missingFromMerge', () => {
   });
 
   it('is empty when every source image is listed (index sources by their platform manifests, manifests by their digest)', () => {
-    const sources = new Map([[A, withAttestation], [B, '{"config":{}}']]);
+    const sources = new Map([
+      [A, withAttestation],
+      [B, '{"config":{}}'],
+    ]);
     expect(missingFromMerge(index(`sha256:${'1'.repeat(64)}`, B), sources)).toEqual([]);
   });
 

@@ -90,7 +90,7 @@ describe('the cache service a job has', () => {
   });
 });
 
-describe('ghaCacheReach: whether buildx and the builder speak the job\'s cache service', () => {
+describe("ghaCacheReach: whether buildx and the builder speak the job's cache service", () => {
   const v = (text: string): Version => text.split('.').map(Number) as unknown as Version;
   it.each<[CacheService | undefined, string | undefined, string | undefined, boolean, string]>([
     ['v2', '0.21.0', '0.20.0', true, 'the v2 cache service; buildx 0.21.0, BuildKit 0.20.0'],
@@ -110,7 +110,10 @@ describe('ghaCacheReach: whether buildx and the builder speak the job\'s cache s
 
 describe('parseBuildkitVersion: what docker buildx inspect prints', () => {
   it.each([
-    ['Name:          builder\nDriver:        docker-container\nNodes:\nName:                  builder0\nStatus:                running\nBuildKit version:      v0.20.2\nPlatforms:             linux/amd64', [0, 20, 2]],
+    [
+      'Name:          builder\nDriver:        docker-container\nNodes:\nName:                  builder0\nStatus:                running\nBuildKit version:      v0.20.2\nPlatforms:             linux/amd64',
+      [0, 20, 2],
+    ],
     ['Name: default\nDriver: docker\nBuildKit version: v0.26.3-moby\n', [0, 26, 3]],
     ['Buildkit:  v0.12.5\n', [0, 12, 5]],
     ['BuildKit version: v0.0.0+unknown\n', undefined],
@@ -123,7 +126,18 @@ describe('parseBuildkitVersion: what docker buildx inspect prints', () => {
 describe('withoutGhaCache', () => {
   it('drops the planned gha flags and nothing else', () => {
     const plan = planCache(inputsFrom({ tags: 'ghcr.io/acme/app:1' }), true, GHA_ENV, '/w');
-    const args = ['buildx', 'build', '--cache-from', 'type=gha,scope=acme-app', '--cache-to', 'type=gha,scope=acme-app,mode=max,ignore-error=true', '--cache-from', 'type=gha,scope=other', '--push', '.'];
+    const args = [
+      'buildx',
+      'build',
+      '--cache-from',
+      'type=gha,scope=acme-app',
+      '--cache-to',
+      'type=gha,scope=acme-app,mode=max,ignore-error=true',
+      '--cache-from',
+      'type=gha,scope=other',
+      '--push',
+      '.',
+    ];
     expect(withoutGhaCache(args, plan)).toEqual(['buildx', 'build', '--cache-from', 'type=gha,scope=other', '--push', '.']);
     expect(withoutGhaCache(['buildx', 'build', '--cache-from=type=gha,scope=acme-app', '.'], plan)).toEqual(['buildx', 'build', '.']);
   });

@@ -94,7 +94,11 @@ describe('INPUT_NAMES and action.yml', () => {
   });
 
   it('marks no input as required (the runner would then reject a workflow that omits it)', () => {
-    expect(Object.entries(action.inputs).filter(([, input]) => input.required === true).map(([name]) => name)).toEqual([]);
+    expect(
+      Object.entries(action.inputs)
+        .filter(([, input]) => input.required === true)
+        .map(([name]) => name),
+    ).toEqual([]);
   });
 
   it('pins the default images by digest', () => {
@@ -219,14 +223,7 @@ describe('parseInputs with every input set', () => {
   it('masks every registry password, every base64(username:password) and every build secret value', () => {
     const { masked, mask } = recordingMask();
     parseInputs(raw, mask);
-    for (const secret of [
-      'ghp_secretTOKEN123',
-      base64('octocat:ghp_secretTOKEN123'),
-      'dckr_pat_s3cr3t',
-      base64('acmebot:dckr_pat_s3cr3t'),
-      'npm_abc123',
-      'ghs_xyz==',
-    ]) {
+    for (const secret of ['ghp_secretTOKEN123', base64('octocat:ghp_secretTOKEN123'), 'dckr_pat_s3cr3t', base64('acmebot:dckr_pat_s3cr3t'), 'npm_abc123', 'ghs_xyz==']) {
       expect(masked, secret).toContain(secret);
     }
   });
@@ -532,7 +529,13 @@ describe('parseSecrets', () => {
   it.each([
     ['', []],
     ['NPM_TOKEN=abc', [{ id: 'NPM_TOKEN', value: 'abc' }]],
-    ['a=1\nb.c-d_e=2', [{ id: 'a', value: '1' }, { id: 'b.c-d_e', value: '2' }]],
+    [
+      'a=1\nb.c-d_e=2',
+      [
+        { id: 'a', value: '1' },
+        { id: 'b.c-d_e', value: '2' },
+      ],
+    ],
     ['TOKEN=a=b==', [{ id: 'TOKEN', value: 'a=b==' }]],
     ['TOKEN=a,b', [{ id: 'TOKEN', value: 'a,b' }]],
     ['# the npm token\nNPM=x\n\n', [{ id: 'NPM', value: 'x' }]],
@@ -600,7 +603,12 @@ describe('parseInputs rejects bad input with an InputError that names the input 
     ['registry-auth not a list', { 'registry-auth': 'registry: ghcr.io' }, 'registry-auth', 'must be a YAML list'],
     ['registry-auth without password', { 'registry-auth': '- registry: ghcr.io\n  username: bob' }, 'registry-auth', 'has no password'],
     ['registry-auth with an unknown key', { 'registry-auth': '- registry: ghcr.io\n  username: bob\n  password: x\n  token: y' }, 'registry-auth', 'unknown key "token"'],
-    ['registry-auth listing a registry twice', { 'registry-auth': '- registry: ghcr.io\n  username: a\n  password: x\n- registry: ghcr.io\n  username: b\n  password: y' }, 'registry-auth', 'listed twice'],
+    [
+      'registry-auth listing a registry twice',
+      { 'registry-auth': '- registry: ghcr.io\n  username: a\n  password: x\n- registry: ghcr.io\n  username: b\n  password: y' },
+      'registry-auth',
+      'listed twice',
+    ],
     ['registry-auth that is not YAML', { 'registry-auth': '- registry: "ghcr.io' }, 'registry-auth', 'not valid YAML'],
     ['build-args without "="', { 'build-args': 'NODE_VERSION' }, 'build-args', '"NODE_VERSION" is not KEY=value'],
     ['build-args with a bad key', { 'build-args': '1NODE=20' }, 'build-args', 'is not KEY=value'],
@@ -655,9 +663,7 @@ describe('parseInputs masking', () => {
   it('masks registry passwords and secrets even when a later input is invalid', () => {
     const { masked, mask } = recordingMask();
     expectInputError(() => parseInputs(rawInputs({ 'registry-auth': registryAuth, secrets: 'NPM=npm-TOPSECRET', tags: 'Bad Tag' }), mask), 'tags');
-    expect(masked).toEqual(
-      expect.arrayContaining(['ghp_TOPSECRET', base64('octocat:ghp_TOPSECRET'), 'quay-TOPSECRET', base64('robot:quay-TOPSECRET'), 'npm-TOPSECRET']),
-    );
+    expect(masked).toEqual(expect.arrayContaining(['ghp_TOPSECRET', base64('octocat:ghp_TOPSECRET'), 'quay-TOPSECRET', base64('robot:quay-TOPSECRET'), 'npm-TOPSECRET']));
   });
 
   it('masks secrets before the length check can fail', () => {

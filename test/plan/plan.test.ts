@@ -8,14 +8,7 @@ import { expectInputError, inputsFrom } from '../support/inputs.js';
 
 const HOST: Host = { architecture: 'amd64', workDir: '/home/runner/work/_temp/build-push-1a2b3c4d', env: {} };
 const TAGS = 'ghcr.io/acme/app:1.2.3\nghcr.io/acme/app:latest\ndocker.io/acme/app:1.2.3';
-const REGISTRY_AUTH = [
-  '- registry: ghcr.io',
-  '  username: octocat',
-  '  password: ghp_TOPSECRET',
-  '- registry: quay.io',
-  '  username: robot',
-  '  password: quay-TOPSECRET',
-].join('\n');
+const REGISTRY_AUTH = ['- registry: ghcr.io', '  username: octocat', '  password: ghp_TOPSECRET', '- registry: quay.io', '  username: robot', '  password: quay-TOPSECRET'].join('\n');
 
 const PULL_REQUEST_EVENTS = new Set<string>(['pull_request', 'pull_request_target', 'merge_group']);
 
@@ -31,9 +24,7 @@ describe('makePlan: push decision for each event fixture', () => {
     expect(plan.push).toEqual(decidePush(mode, event, true));
     expect(plan.push.push).toBe(shouldPush);
     expect(plan.buildArgs.includes('--push')).toBe(shouldPush);
-    expect(plan.registries.filter((registry) => registry.usedFor === 'push').map((registry) => registry.registry)).toEqual(
-      shouldPush ? ['ghcr.io', 'docker.io'] : [],
-    );
+    expect(plan.registries.filter((registry) => registry.usedFor === 'push').map((registry) => registry.registry)).toEqual(shouldPush ? ['ghcr.io', 'docker.io'] : []);
   });
 });
 
@@ -80,15 +71,23 @@ describe('makePlan: the whole plan', () => {
     expect(plan.files.iidFile).toBe(`${HOST.workDir}/iid.txt`);
     expect([...plan.files.secretFiles]).toEqual([['NPM_TOKEN', `${HOST.workDir}/secrets/0`]]);
     expect(plan.buildArgs).toEqual([
-      'buildx', 'build',
-      '--platform', 'linux/amd64,linux/arm64',
-      '--tag', 'ghcr.io/acme/app:1.2.3',
-      '--tag', 'ghcr.io/acme/app:latest',
-      '--tag', 'docker.io/acme/app:1.2.3',
-      '--secret', `id=NPM_TOKEN,src=${HOST.workDir}/secrets/0`,
+      'buildx',
+      'build',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '--tag',
+      'ghcr.io/acme/app:1.2.3',
+      '--tag',
+      'ghcr.io/acme/app:latest',
+      '--tag',
+      'docker.io/acme/app:1.2.3',
+      '--secret',
+      `id=NPM_TOKEN,src=${HOST.workDir}/secrets/0`,
       '--push',
-      '--metadata-file', `${HOST.workDir}/metadata.json`,
-      '--iidfile', `${HOST.workDir}/iid.txt`,
+      '--metadata-file',
+      `${HOST.workDir}/metadata.json`,
+      '--iidfile',
+      `${HOST.workDir}/iid.txt`,
       '.',
     ]);
   });
@@ -164,10 +163,10 @@ describe('buildArgsForBuilder: who pushes', () => {
     ['a pull request (nothing pushed)', inputsFrom({ tags: TAGS }), 'pull_request'],
     ['push: false', inputsFrom({ tags: TAGS, push: 'false' }), 'push'],
     ['a gate (pushed from the engine already)', inputsFrom({ tags: TAGS, test: 'true' }), 'push'],
-    ['the user\'s own outputs', inputsFrom({ tags: TAGS, outputs: 'type=image,push=true' }), 'push'],
+    ["the user's own outputs", inputsFrom({ tags: TAGS, outputs: 'type=image,push=true' }), 'push'],
     ['a merge run (nothing is built)', inputsFrom({ tags: TAGS, 'merge-digests': 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' }), 'push'],
     ['push-by-digest', inputsFrom({ images: 'ghcr.io/acme/app', 'push-by-digest': 'true', platforms: 'linux/amd64' }), 'push'],
-  ] as const)('keeps buildx\'s own output for %s', (_name, inputs, event) => {
+  ] as const)("keeps buildx's own output for %s", (_name, inputs, event) => {
     const made = makePlan(inputs, fixtureContext(event), HOST);
     expect(made.engineBuildArgs).toBeUndefined();
     expect(buildArgsForBuilder(made, { driver: 'docker', containerdStore: true }, true)).toEqual({ args: made.buildArgs, pushFromEngine: false });

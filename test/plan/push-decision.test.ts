@@ -14,9 +14,7 @@ function expected(mode: PushMode, event: string, hasTags: boolean): PushDecision
   return { push: true, reason: `event ${event} pushes (push: auto)` };
 }
 
-const table = (['auto', 'true', 'false'] as const).flatMap((mode) =>
-  EVENTS.flatMap((event) => [true, false].map((hasTags) => [mode, event, hasTags, expected(mode, event, hasTags)] as const)),
-);
+const table = (['auto', 'true', 'false'] as const).flatMap((mode) => EVENTS.flatMap((event) => [true, false].map((hasTags) => [mode, event, hasTags, expected(mode, event, hasTags)] as const)));
 
 describe('decidePush', () => {
   it.each(table)('push: %s, event %s, tags: %s → %j', (mode, event, hasTags, decision) => {

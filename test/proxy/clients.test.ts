@@ -188,11 +188,14 @@ const CLIENTS: readonly ClientCase[] = [
 const tunneled = (hosts: readonly string[]): string[] => hosts.map((host) => `${host}:${port}`);
 
 describe.each(CLIENTS)('$client', ({ hosts, run }) => {
-  it.each<Record<string, string>>([{ HTTPS_PROXY: '$PROXY' }, { https_proxy: '$PROXY' }, { HTTPS_PROXY: '$PROXY', NO_PROXY: 'example.com,.internal' }])('goes through the proxy with %j', async (variables) => {
-    await run(stepEnv(variables));
-    expect([...new Set(proxy.tunnels)].sort()).toEqual(tunneled(hosts).sort());
-    expect(proxy.plain).toEqual([]);
-  });
+  it.each<Record<string, string>>([{ HTTPS_PROXY: '$PROXY' }, { https_proxy: '$PROXY' }, { HTTPS_PROXY: '$PROXY', NO_PROXY: 'example.com,.internal' }])(
+    'goes through the proxy with %j',
+    async (variables) => {
+      await run(stepEnv(variables));
+      expect([...new Set(proxy.tunnels)].sort()).toEqual(tunneled(hosts).sort());
+      expect(proxy.plain).toEqual([]);
+    },
+  );
 
   it.each<Record<string, string>>([
     { HTTPS_PROXY: '$PROXY', NO_PROXY: `.${LAB_DOMAIN}` },

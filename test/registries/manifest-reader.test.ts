@@ -211,7 +211,13 @@ describe('verifyPush: which requests it makes', () => {
 
   it.each<[string, Record<string, string>, boolean, string[], RegExp | undefined]>([
     ['every tag on the index: one GET, a HEAD for each other tag', everyTag(OCI_INDEX), true, ['GET 1.2.3', 'HEAD 1.2', 'HEAD latest'], undefined],
-    ['a tag on another manifest: its body read too, to say what it lacks', { ...everyTag(OCI_INDEX), latest: OTHER_INDEX }, true, ['GET 1.2.3', 'HEAD 1.2', 'HEAD latest', 'GET latest'], /latest points to sha256:[0-9a-f]{64}, not the built .*latest lacks linux\/arm64/],
+    [
+      'a tag on another manifest: its body read too, to say what it lacks',
+      { ...everyTag(OCI_INDEX), latest: OTHER_INDEX },
+      true,
+      ['GET 1.2.3', 'HEAD 1.2', 'HEAD latest', 'GET latest'],
+      /latest points to sha256:[0-9a-f]{64}, not the built .*latest lacks linux\/arm64/,
+    ],
     ['a tag that is missing: the HEAD fails', { '1.2.3': OCI_INDEX, '1.2': OCI_INDEX }, true, ['GET 1.2.3', 'HEAD 1.2', 'HEAD latest'], /docker\.io\/acme\/app:latest: the registry answered 404/],
     ['a reader without digests: a GET each, as before', everyTag(OCI_INDEX), false, ['GET 1.2.3', 'GET 1.2', 'GET latest'], undefined],
   ])('%s', async (_, manifests, withDigest, requests, failure) => {
@@ -223,10 +229,9 @@ describe('verifyPush: which requests it makes', () => {
     expect(made.filter((request) => request.startsWith('GET')).length).toBe(requests.filter((request) => request.startsWith('GET')).length);
   });
 
-  it('counts the first tag\'s GET once, also when it is the only tag', async () => {
+  it("counts the first tag's GET once, also when it is the only tag", async () => {
     const { requests, read } = registry(everyTag(OCI_INDEX));
     await verifyPush(read, [tag('1.2.3')], sha256(OCI_INDEX), PLATFORMS);
     expect(requests).toEqual(['GET 1.2.3']);
   });
 });
-

@@ -206,7 +206,12 @@ describe('pushOciLayout (with an in-memory registry)', () => {
     const lines: string[] = [];
     const result = await pushOciLayout(layout.dir, target, registry.client, { log: (line) => lines.push(line), concurrency: 2 });
     expect(result).toMatchObject({ digest: index.digest, mediaType: OCI_INDEX, platforms: ['linux/arm64'], blobsUploaded: blobs.length, blobsSkipped: 0, manifestsPut: 3 });
-    expect(registry.calls.filter((call) => call.op === 'upload').map((call) => call.digest).sort()).toEqual(blobs.map((entry) => entry.digest).sort());
+    expect(
+      registry.calls
+        .filter((call) => call.op === 'upload')
+        .map((call) => call.digest)
+        .sort(),
+    ).toEqual(blobs.map((entry) => entry.digest).sort());
     const puts = registry.calls.filter((call) => call.op === 'put');
     expect(puts.map((call) => call.reference)).toEqual([manifests[0]?.digest, manifests[1]?.digest, index.digest]);
     expect(puts.map((call) => call.mediaType)).toEqual([OCI_MANIFEST, OCI_MANIFEST, OCI_INDEX]);
@@ -229,7 +234,7 @@ describe('pushOciLayout (with an in-memory registry)', () => {
     expect(registry.calls.slice(-2).map((call) => call.reference)).toEqual([manifest.digest, 'amd64']);
   });
 
-  it('takes a single manifest\'s platform from its config when index.json does not say it', async () => {
+  it("takes a single manifest's platform from its config when index.json does not say it", async () => {
     const layout = new LayoutWriter();
     const { manifest } = layout.image('riscv64');
     const { platform: _dropped, ...bare } = manifest;

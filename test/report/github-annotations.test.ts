@@ -37,7 +37,12 @@ describe('dockerfileAnnotations (real buildx output)', () => {
         file: 'multi/build/app.Dockerfile',
         line: 6,
         title: 'RUN failed with exit code 7 (linux/amd64)',
-        message: ['process "/bin/sh -c uname -m && exit 7" did not complete successfully: exit code: 7', 'Step: [linux/amd64 stage-1 1/1] RUN uname -m && exit 7', 'Output (last lines):', 'x86_64'].join('\n'),
+        message: [
+          'process "/bin/sh -c uname -m && exit 7" did not complete successfully: exit code: 7',
+          'Step: [linux/amd64 stage-1 1/1] RUN uname -m && exit 7',
+          'Output (last lines):',
+          'x86_64',
+        ].join('\n'),
       },
     ]);
   });
@@ -75,7 +80,14 @@ describe('dockerfileAnnotations (real buildx output)', () => {
 
 describe('dockerfileAnnotations (shapes the fixtures lack)', () => {
   it('finds nothing for an error buildx did not locate in the Dockerfile (a push)', () => {
-    const output = ['#12 exporting to image', '#12 ERROR: failed to push 127.0.0.1:5000/app:1: unexpected status from PUT request: 500', '------', ' > exporting to image:', '------', 'ERROR: failed to solve: failed to push'].join('\n');
+    const output = [
+      '#12 exporting to image',
+      '#12 ERROR: failed to push 127.0.0.1:5000/app:1: unexpected status from PUT request: 500',
+      '------',
+      ' > exporting to image:',
+      '------',
+      'ERROR: failed to solve: failed to push',
+    ].join('\n');
     expect(dockerfileAnnotations(output, 'Dockerfile')).toEqual([]);
   });
 
@@ -102,7 +114,17 @@ describe('dockerfileAnnotations (shapes the fixtures lack)', () => {
   });
 
   it('keeps the last 10 lines of a long step output and reports the same location once', () => {
-    const block = ['------', ' > [2/2] RUN ./test.sh:', ...Array.from({ length: 30 }, (_, index) => `1.${index} line ${index}`), '------', 'Dockerfile:2', '--------------------', '   2 | >>> RUN ./test.sh', '--------------------', 'ERROR: failed to solve: exit code: 1'];
+    const block = [
+      '------',
+      ' > [2/2] RUN ./test.sh:',
+      ...Array.from({ length: 30 }, (_, index) => `1.${index} line ${index}`),
+      '------',
+      'Dockerfile:2',
+      '--------------------',
+      '   2 | >>> RUN ./test.sh',
+      '--------------------',
+      'ERROR: failed to solve: exit code: 1',
+    ];
     const annotations = dockerfileAnnotations([...block, ...block].join('\n'), 'Dockerfile');
     expect(annotations).toHaveLength(1);
     expect(annotations[0]?.message.split('\n').slice(3)).toEqual(Array.from({ length: 10 }, (_, index) => `line ${index + 20}`));
@@ -182,8 +204,6 @@ describe('emitDockerfileAnnotations', () => {
       return true;
     });
     emitDockerfileAnnotations(fixture('syntax-error.txt'), ['buildx', 'build', '--builder', 'b', '--file', 'docker/Dockerfile', '--push', '.'], '/w');
-    expect(written.join('')).toBe(
-      '::error title=Dockerfile parse error,file=docker/Dockerfile,line=3::dockerfile parse error on line 3: unknown instruction: COPYY (did you mean COPY?)\n',
-    );
+    expect(written.join('')).toBe('::error title=Dockerfile parse error,file=docker/Dockerfile,line=3::dockerfile parse error on line 3: unknown instruction: COPYY (did you mean COPY?)\n');
   });
 });

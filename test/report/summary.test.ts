@@ -76,7 +76,22 @@ describe('outputsFor', () => {
   });
 
   it('writes empty strings and pushed=false when nothing happened', () => {
-    expect(outputsFor(emptyReport)).toEqual({ digest: '', imageid: '', metadata: '', tags: '', pushed: 'false', platforms: '', plan: '', tested: 'false', scanned: 'false', version: '', 'tag-names': '', labels: '', annotations: '', json: '' });
+    expect(outputsFor(emptyReport)).toEqual({
+      digest: '',
+      imageid: '',
+      metadata: '',
+      tags: '',
+      pushed: 'false',
+      platforms: '',
+      plan: '',
+      tested: 'false',
+      scanned: 'false',
+      version: '',
+      'tag-names': '',
+      labels: '',
+      annotations: '',
+      json: '',
+    });
   });
 
   it('has a value for every declared output', () => {
@@ -147,11 +162,7 @@ describe('renderSummary', () => {
       ['`127.0.0.1:5000/e2e/app`', '`1.2.3`'],
     ]);
     const pulls = markdown.split('\n').filter((line) => line.startsWith('- **Pull** '));
-    expect(pulls).toEqual([
-      `- **Pull** \`docker pull ghcr.io/acme/app@${DIGEST}\``,
-      `- **Pull** \`docker pull acme/app@${DIGEST}\``,
-      `- **Pull** \`docker pull 127.0.0.1:5000/e2e/app@${DIGEST}\``,
-    ]);
+    expect(pulls).toEqual([`- **Pull** \`docker pull ghcr.io/acme/app@${DIGEST}\``, `- **Pull** \`docker pull acme/app@${DIGEST}\``, `- **Pull** \`docker pull 127.0.0.1:5000/e2e/app@${DIGEST}\``]);
   });
 
   it('shows images pushed by digest only (push-by-digest) with their pull line', () => {
@@ -182,7 +193,13 @@ describe('renderSummary', () => {
   });
 
   it('renders a dry run with the decision it would have taken', () => {
-    const markdown = renderSummary({ ...emptyReport, dryRun: true, tags: ['ghcr.io/acme/app:pr-42'], platforms: ['linux/amd64'], pushDecision: { push: false, reason: 'event pull_request does not push (push: auto)' } });
+    const markdown = renderSummary({
+      ...emptyReport,
+      dryRun: true,
+      tags: ['ghcr.io/acme/app:pr-42'],
+      platforms: ['linux/amd64'],
+      pushDecision: { push: false, reason: 'event pull_request does not push (push: auto)' },
+    });
     expect(markdown.startsWith('### build-push: dry run, nothing was built\n')).toBe(true);
     expect(table(markdown)[0]).toMatchObject({ Tags: '`pr-42`', Digest: '—', Platforms: 'linux/amd64', Pushed: 'no: dry run (would push: no, event pull_request does not push (push: auto))' });
   });
@@ -217,12 +234,22 @@ describe('renderSummary', () => {
   });
 
   it('marks failed phases', () => {
-    const markdown = renderSummary({ ...emptyReport, phases: [{ name: 'inputs', milliseconds: 3, ok: true }, { name: 'login', milliseconds: 2500, ok: false }] });
+    const markdown = renderSummary({
+      ...emptyReport,
+      phases: [
+        { name: 'inputs', milliseconds: 3, ok: true },
+        { name: 'login', milliseconds: 2500, ok: false },
+      ],
+    });
     expect(fact(markdown, 'Duration')).toBe('2.5 s: inputs 3 ms · ❌ login 2.5 s (failed)');
   });
 
   it.each<[string, Report['cache'], string]>([
-    ['steps counted', { mode: 'registry', reason: 'registry cache ghcr.io/acme/app:buildcache', cachedSteps: 0, totalSteps: 6 }, 'registry: registry cache ghcr.io/acme/app:buildcache · 0 of 6 build steps cached'],
+    [
+      'steps counted',
+      { mode: 'registry', reason: 'registry cache ghcr.io/acme/app:buildcache', cachedSteps: 0, totalSteps: 6 },
+      'registry: registry cache ghcr.io/acme/app:buildcache · 0 of 6 build steps cached',
+    ],
     ['no steps ran', { mode: 'none', cachedSteps: 0, totalSteps: 0 }, 'none · no build steps ran'],
     ['steps not known', { mode: 'none', reason: 'no cache: the GitHub cache service is not available to this job' }, 'none: no cache: the GitHub cache service is not available to this job'],
   ])('describes the cache: %s', (_, cache, line) => {
@@ -312,7 +339,12 @@ describe('platformSizes', () => {
     manifests: [
       { digest: amd, size: 480, platform: { os: 'linux', architecture: 'amd64' } },
       { digest: arm, size: 480, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-      { digest: attestation, size: 566, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': amd } },
+      {
+        digest: attestation,
+        size: 566,
+        platform: { os: 'unknown', architecture: 'unknown' },
+        annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': amd },
+      },
     ],
   });
   const image = (...layers: number[]): string => JSON.stringify({ config: { size: 1469 }, layers: layers.map((size) => ({ size })) });
@@ -326,7 +358,10 @@ describe('platformSizes', () => {
   });
 
   it('sums the layer sizes of each platform (not the config, not attestations)', () => {
-    expect(platformSizes(index, { [amd]: image(2_000_000, 345_678), [arm]: JSON.parse(image(2_201_000)) as object, [attestation]: image(9) })).toEqual({ 'linux/amd64': 2_345_678, 'linux/arm64/v8': 2_201_000 });
+    expect(platformSizes(index, { [amd]: image(2_000_000, 345_678), [arm]: JSON.parse(image(2_201_000)) as object, [attestation]: image(9) })).toEqual({
+      'linux/amd64': 2_345_678,
+      'linux/arm64/v8': 2_201_000,
+    });
   });
 
   it('leaves out platforms whose manifest was not read', () => {
@@ -350,7 +385,16 @@ describe('cacheStats (real buildx output)', () => {
   });
 
   it('counts a step once however often buildx prints it, and not FROM or internal steps', () => {
-    const output = ['#1 [internal] load build definition from Dockerfile', '#1 CACHED', '#4 [1/2] FROM docker.io/library/busybox', '#4 CACHED', '#5 [2/2] RUN true', '#5 CACHED', '#5 [2/2] RUN true', '#5 CACHED'].join('\r\n');
+    const output = [
+      '#1 [internal] load build definition from Dockerfile',
+      '#1 CACHED',
+      '#4 [1/2] FROM docker.io/library/busybox',
+      '#4 CACHED',
+      '#5 [2/2] RUN true',
+      '#5 CACHED',
+      '#5 [2/2] RUN true',
+      '#5 CACHED',
+    ].join('\r\n');
     expect(cacheStats(output)).toEqual({ cachedSteps: 1, totalSteps: 1 });
   });
 });
@@ -384,7 +428,9 @@ describe('formatting helpers', () => {
   });
 
   it('escapes Markdown and HTML in inline text', () => {
-    expect(escapeMarkdown('<b>x</b> & *y* _z_ [l](u) `c` | ~s~ \\ pull_request __init__')).toBe('&lt;b&gt;x&lt;/b&gt; &amp; \\*y\\* \\_z\\_ \\[l\\](u) \\`c\\` \\| \\~s\\~ \\\\ pull_request \\_\\_init\\_\\_');
+    expect(escapeMarkdown('<b>x</b> & *y* _z_ [l](u) `c` | ~s~ \\ pull_request __init__')).toBe(
+      '&lt;b&gt;x&lt;/b&gt; &amp; \\*y\\* \\_z\\_ \\[l\\](u) \\`c\\` \\| \\~s\\~ \\\\ pull_request \\_\\_init\\_\\_',
+    );
     expect(escapeHtml(`"'<>&`)).toBe('&quot;&#39;&lt;&gt;&amp;');
   });
 
