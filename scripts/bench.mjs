@@ -36,7 +36,19 @@ function exec(command, args, { input, env } = {}) {
   });
 }
 
-const buildArgs = (tag, cold = false) => ['buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--tag', tag, '--push', ...(cold ? ['--no-cache'] : []), 'example/app'];
+const buildArgs = (tag, cold = false) => [
+  'buildx',
+  'build',
+  '--platform',
+  'linux/amd64,linux/arm64',
+  '--build-arg',
+  `BASE_IMAGE=${engine.baseImage}`,
+  '--tag',
+  tag,
+  '--push',
+  ...(cold ? ['--no-cache'] : []),
+  'example/app',
+];
 
 // A fresh tag per run: registry 2.8's filesystem storage can serve a half-written tag link
 // (HTTP 500) when one push reads a tag while another rewrites it.
@@ -47,7 +59,21 @@ const nextTag = (repository) => `${engine.registry}/bench/${repository}:run-${pr
 // commands do what setup-buildx-action does in each job (create a docker-container builder,
 // build with it, remove it), as the action does.
 const classic = imageStore() === 'classic';
-const createBuilder = (name) => ['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${process.env.E2E_BUILDKIT_IMAGE}`, '--driver-opt', 'network=host', '--buildkitd-flags', '--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host', '--bootstrap'];
+const createBuilder = (name) => [
+  'buildx',
+  'create',
+  '--name',
+  name,
+  '--driver',
+  'docker-container',
+  '--driver-opt',
+  `image=${process.env.E2E_BUILDKIT_IMAGE}`,
+  '--driver-opt',
+  'network=host',
+  '--buildkitd-flags',
+  '--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host',
+  '--bootstrap',
+];
 if (classic && !process.env.E2E_BUILDKIT_IMAGE) throw new Error('the classic image store needs the moby/buildkit stand-in (../shared/images) for a two-platform build');
 
 async function raw(cold = false) {
@@ -98,8 +124,8 @@ async function action(cold = false) {
 }
 
 console.error(`warm-up (fills the build cache for both) ...`);
-await measured("action");
-await measured("raw");
+await measured('action');
+await measured('raw');
 
 // registry 2.8 now and then answers 500 to buildx's own HEAD of a tag it is writing (see
 // above). The action retries that; the raw commands cannot. A failed run is run again and
@@ -112,7 +138,14 @@ async function measured(which, cold = false) {
     } catch (error) {
       if (attempt === 3) throw error;
       rerun++;
-      console.error(`${which} run failed, run again (not counted): ${String(error.message).split('\n').filter((line) => /ERROR|failed/.test(line)).pop() ?? ''}`);
+      console.error(
+        `${which} run failed, run again (not counted): ${
+          String(error.message)
+            .split('\n')
+            .filter((line) => /ERROR|failed/.test(line))
+            .pop() ?? ''
+        }`,
+      );
     }
   }
 }
@@ -140,7 +173,9 @@ console.log(`  per-round ratio, median (min-max): ${median(paired).toFixed(3)} (
 console.log(`  action before buildx starts:       ${ms(median(results.action.map((r) => r.beforeBuildx)))} (node start, bundle load, inputs, plan, login, qemu, builder)`);
 console.log(`  action time outside build + push:  ${ms(actionOverhead)} (raw: ${ms(rawOverhead)}; includes verify + clean-up)`);
 const enginePushed = results.action.some((r) => r.push > 0);
-console.log(`  build + push, action / raw:        ${ms(median(results.action.map((r) => r.build)))}${enginePushed ? ` + ${ms(median(results.action.map((r) => r.push)))} (buildx --load, then the engine pushes)` : ' (buildx --push)'} / ${ms(median(results.raw.map((r) => r.build)))} (buildx --push)`);
+console.log(
+  `  build + push, action / raw:        ${ms(median(results.action.map((r) => r.build)))}${enginePushed ? ` + ${ms(median(results.action.map((r) => r.push)))} (buildx --load, then the engine pushes)` : ' (buildx --push)'} / ${ms(median(results.raw.map((r) => r.build)))} (buildx --push)`,
+);
 console.log(`  action main / post:                ${ms(median(results.action.map((r) => r.main)))} / ${ms(median(results.action.map((r) => r.post)))}`);
 if (rerun) console.log(`  runs failed by the registry and run again (not counted): ${rerun}`);
 
@@ -163,7 +198,9 @@ const cpuConfig = mkdtempSync(path.join(os.tmpdir(), 'bench-cpu-'));
 if (existsSync(path.join(os.homedir(), '.docker', 'cli-plugins'))) symlinkSync(path.join(os.homedir(), '.docker', 'cli-plugins'), path.join(cpuConfig, 'cli-plugins'));
 await exec('docker', ['login', engine.registry, '--username', engine.username, '--password-stdin'], { input: engine.password, env: { DOCKER_CONFIG: cpuConfig } });
 async function cpuBuild(platform) {
-  return exec('docker', ['buildx', 'build', '--platform', platform, '--no-cache', '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--build-arg', `NONCE=${Date.now()}`, 'test/fixtures/cpu-app'], { env: { DOCKER_CONFIG: cpuConfig } });
+  return exec('docker', ['buildx', 'build', '--platform', platform, '--no-cache', '--build-arg', `BASE_IMAGE=${engine.baseImage}`, '--build-arg', `NONCE=${Date.now()}`, 'test/fixtures/cpu-app'], {
+    env: { DOCKER_CONFIG: cpuConfig },
+  });
 }
 const native = [];
 const emulated = [];

@@ -1,4 +1,4 @@
-// Bundles src/main.ts and src/post.ts into <out>/main and <out>/post with ncc.
+// Bundles src/index.ts (which runs src/main.ts) and src/post.ts into <out>/main and <out>/post with ncc.
 // Usage: node scripts/build.mjs [--out dist]. The dist test builds into a temp folder
 // with this same script and compares, so dist/ can never drift from src/.
 import { execFile } from 'node:child_process';
@@ -14,15 +14,11 @@ const run = promisify(execFile);
 const ncc = path.join(root, 'node_modules', '.bin', 'ncc');
 
 const entries = [
-  ['src/main.ts', 'main', ['--license', 'licenses.txt']],
+  ['src/index.ts', 'main', ['--license', 'licenses.txt']],
   ['src/post.ts', 'post', []],
 ];
 // Both bundles at once: the build is CPU-bound and the machine has two cores.
-await Promise.all(
-  entries.map(([entry, name, extra]) =>
-    run(ncc, ['build', entry, '-o', path.join(out, name), '--minify', '--no-source-map-register', '--quiet', ...extra], { cwd: root }),
-  ),
-);
+await Promise.all(entries.map(([entry, name, extra]) => run(ncc, ['build', entry, '-o', path.join(out, name), '--minify', '--no-source-map-register', '--quiet', ...extra], { cwd: root })));
 
 // ncc's license collection misses packages it resolves through an "exports" import
 // condition (js-yaml): add any runtime dependency it left out, with its license text.

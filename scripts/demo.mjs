@@ -22,7 +22,12 @@ const result = await runAction({
   },
 });
 if (!result.succeeded) {
-  console.error(`\nThe action failed: ${result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n')}`);
+  console.error(
+    `\nThe action failed: ${result.main.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('::error::'))
+      .join('\n')}`,
+  );
   process.exit(1);
 }
 const manifest = await registryManifest(engine, repository, 'latest');

@@ -39,7 +39,10 @@ const cellText = (text) => text.replace(/\|/g, '\\|');
  * "Example:") become <code> lines that keep their indentation.
  */
 export function describeCell(description) {
-  const lines = String(description ?? '').replace(/\r\n?/g, '\n').replace(/\s+$/, '').split('\n');
+  const lines = String(description ?? '')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\s+$/, '')
+    .split('\n');
   const parts = [];
   let prose = [];
   let code = [];

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { cleanUp } from './cleanup.js';
+import { cleanUp } from './phases/cleanup.js';
 import { errorMessage } from './errors.js';
 import { loadState } from './state.js';
 

@@ -46,7 +46,11 @@ async function twirp(method: string, body: unknown, token = service.token): Prom
 }
 
 /** What @actions/core printed as warnings or errors (it writes workflow commands to stdout). */
-const complaints = (): string[] => stdout.join('').split('\n').filter((line) => /^::(warning|error)/.test(line));
+const complaints = (): string[] =>
+  stdout
+    .join('')
+    .split('\n')
+    .filter((line) => /^::(warning|error)/.test(line));
 
 /** A folder with files to cache, under the test's root. */
 function folder(name: string, files: Record<string, string>): string {

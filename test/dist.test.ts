@@ -8,9 +8,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const fresh = mkdtempSync(path.join(os.tmpdir(), 'dist-check-'));
 
 function files(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? files(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]));
 }
 
 describe('dist/', () => {

@@ -122,9 +122,7 @@ describe('scripts/docs.mjs', () => {
     expect(tableNames(written, 'outputs')).toEqual(['out']);
     expect(written).toContain('| Input | Default | Description |');
     expect(written).toContain('| `first` | `a\\|b` | A plain description with a \\| pipe. |');
-    expect(written).toContain(
-      '| `second` (required) |  | Two lines of prose. Example:<br><code>- key: value</code><br><code>&nbsp;&nbsp;other: &lt;thing&gt;</code> |',
-    );
+    expect(written).toContain('| `second` (required) |  | Two lines of prose. Example:<br><code>- key: value</code><br><code>&nbsp;&nbsp;other: &lt;thing&gt;</code> |');
     expect(written).toContain('| `third` |  | No default. |');
     expect(written).toContain('| `out` | An output. |');
 

@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ActionError, InputError } from '../src/errors.js';
-import { splitCommand } from '../src/gate.js';
-import { INPUT_NAMES, parseInputs, type InputName } from '../src/inputs.js';
-import { makePlan } from '../src/plan.js';
+import { splitCommand } from '../src/plan/gate.js';
+import { INPUT_NAMES, parseInputs, type InputName } from '../src/plan/inputs.js';
+import { makePlan } from '../src/plan/plan.js';
 import { parseTagRules } from '../src/tags/rules.js';
 import { parseImageReference } from '../src/tags/reference.js';
 import { fixtureContext } from './support/context.js';
@@ -94,7 +94,7 @@ describe(`${CASES.length} hostile or malformed inputs`, () => {
   it.each(CASES)('%s', async (_, overrides, expected) => {
     let { error, args } = attempt(overrides);
     if (!error && overrides['merge-digests']) {
-      const { parseDigestList } = await import('../src/split.js');
+      const { parseDigestList } = await import('../src/plan/push-by-digest.js');
       try {
         parseDigestList(overrides['merge-digests']);
       } catch (caught) {
@@ -134,27 +134,67 @@ function onlyOurErrors(run: () => unknown): void {
 }
 
 describe('property: parsers throw nothing but validation errors', () => {
-  const text = fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'grapheme', maxLength: 100 }), fc.constantFrom('', ' ', '\n', '=', ',', '{{', '}}', 'type=', 'type=semver,pattern={{', '${{ x }}', SHELL));
+  const text = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.string({ unit: 'grapheme', maxLength: 100 }),
+    fc.constantFrom('', ' ', '\n', '=', ',', '{{', '}}', 'type=', 'type=semver,pattern={{', '${{ x }}', SHELL),
+  );
 
   it('parseInputs with random values for random inputs', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...INPUT_NAMES), text, { maxKeys: 6 }), (overrides) => {
-        onlyOurErrors(() => makePlan(parseInputs(rawInputs(overrides), () => undefined), fixtureContext('push'), HOST));
+        onlyOurErrors(() =>
+          makePlan(
+            parseInputs(rawInputs(overrides), () => undefined),
+            fixtureContext('push'),
+            HOST,
+          ),
+        );
       }),
       { numRuns: 400 },
     );
   });
 
   it('tag rules', () => {
-    const rule = fc.array(fc.oneof(fc.constantFrom('type=semver', 'type=ref', 'event=branch', 'pattern={{version}}', 'value=x', 'enable=false', 'priority=abc', 'prefix=', 'suffix={{sha}}', 'type=match', 'pattern=(a', 'group=2'), fc.string({ maxLength: 20 })), { maxLength: 5 }).map((parts) => parts.join(','));
-    fc.assert(fc.property(fc.array(rule, { maxLength: 4 }), (rules) => onlyOurErrors(() => parseTagRules(rules.join('\n')))), { numRuns: 500 });
+    const rule = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom(
+            'type=semver',
+            'type=ref',
+            'event=branch',
+            'pattern={{version}}',
+            'value=x',
+            'enable=false',
+            'priority=abc',
+            'prefix=',
+            'suffix={{sha}}',
+            'type=match',
+            'pattern=(a',
+            'group=2',
+          ),
+          fc.string({ maxLength: 20 }),
+        ),
+        { maxLength: 5 },
+      )
+      .map((parts) => parts.join(','));
+    fc.assert(
+      fc.property(fc.array(rule, { maxLength: 4 }), (rules) => onlyOurErrors(() => parseTagRules(rules.join('\n')))),
+      { numRuns: 500 },
+    );
   });
 
   it('image references', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (reference) => onlyOurErrors(() => parseImageReference(reference, 'tags', 'ghcr.io/acme/app:1'))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (reference) => onlyOurErrors(() => parseImageReference(reference, 'tags', 'ghcr.io/acme/app:1'))),
+      { numRuns: 500 },
+    );
   });
 
   it('command splitting', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), (command) => onlyOurErrors(() => splitCommand('test', command))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (command) => onlyOurErrors(() => splitCommand('test', command))),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,11 +1,10 @@
 // docker/metadata-action's own test suite, case by case, through the action's code path
 // (test/support/metadata-action.ts). Each test is named after the metadata-action case it
 // comes from: `<its test file> › <its describe> › <its case>`.
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextIn } from './support/context.js';
-import type { InputName } from '../src/inputs.js';
+import type { InputName } from '../src/plan/inputs.js';
 import { ANNOTATION_LEVELS, commitDateFromPayload } from '../src/tags/metadata.js';
 import { isRawStatement, parseTemplate, VERSION_EXPRESSIONS, type Template } from '../src/tags/expressions.js';
 import type { TagRule } from '../src/tags/rules.js';
@@ -210,7 +209,8 @@ describe('context.test.ts', () => {
     const inputs = inputsFrom(given);
     const metadata = inputs.metadata;
     const expected = testCase.expected as { images: string[]; tags: string[]; flavor: string[]; labels: string[]; annotations: string[]; sepTags: string; sepLabels: string; sepAnnotations: string };
-    const entryLines = (entries: readonly { key: string; value: Template }[] | undefined, plain: readonly string[]) => (metadata ? (entries ?? []).map((entry) => `${entry.key}=${entry.value.source}`) : plain);
+    const entryLines = (entries: readonly { key: string; value: Template }[] | undefined, plain: readonly string[]) =>
+      metadata ? (entries ?? []).map((entry) => `${entry.key}=${entry.value.source}`) : plain;
     expect({
       images: (metadata?.images ?? []).map((image) => image.name),
       tags: given.tags ? (metadata?.rules ?? []).map((rule) => rule.source) : [],
@@ -219,7 +219,15 @@ describe('context.test.ts', () => {
       sepTags: inputs.separators.tags,
       sepLabels: inputs.separators.labels,
       sepAnnotations: inputs.separators.annotations,
-    }).toEqual({ images: expected.images, tags: expected.tags, labels: expected.labels, annotations: expected.annotations, sepTags: expected.sepTags, sepLabels: expected.sepLabels, sepAnnotations: expected.sepAnnotations });
+    }).toEqual({
+      images: expected.images,
+      tags: expected.tags,
+      labels: expected.labels,
+      annotations: expected.annotations,
+      sepTags: expected.sepTags,
+      sepLabels: expected.sepLabels,
+      sepAnnotations: expected.sepAnnotations,
+    });
     // Its flavor list is the lines as read: here the one line, read into the flavor.
     if (expected.flavor.length > 0) expect(metadata?.flavor.prefix.source).toBe(expected.flavor[0]?.replace(/^prefix=/, ''));
   });

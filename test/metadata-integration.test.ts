@@ -1,8 +1,8 @@
 // metadata-action's rules inside the plan: images + tag rules in, full references,
 // labels and annotations on the buildx command line and in the outputs.
 import { describe, expect, it } from 'vitest';
-import { makePlan } from '../src/plan.js';
-import { metadataVariables, outputsFor, type Report } from '../src/summary.js';
+import { makePlan } from '../src/plan/plan.js';
+import { metadataVariables, outputsFor, type Report } from '../src/report/summary.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 
@@ -36,7 +36,18 @@ describe('images + tag rules', () => {
   it('writes metadata-action outputs with the separators', () => {
     const withSeparators = inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=raw,value=1.0\ntype=raw,value=stable', 'sep-tags': ',' });
     const plan = makePlan(withSeparators, fixtureContext('push'), HOST);
-    const report: Report = { dryRun: true, tags: plan.tags, platforms: plan.platforms, pushed: false, digest: '', imageId: '', metadata: '', phases: [], separators: withSeparators.separators, ...(plan.metadata ? { tagging: plan.metadata } : {}) };
+    const report: Report = {
+      dryRun: true,
+      tags: plan.tags,
+      platforms: plan.platforms,
+      pushed: false,
+      digest: '',
+      imageId: '',
+      metadata: '',
+      phases: [],
+      separators: withSeparators.separators,
+      ...(plan.metadata ? { tagging: plan.metadata } : {}),
+    };
     const outputs = outputsFor(report);
     expect(outputs.tags).toBe('ghcr.io/acme/app:1.0,ghcr.io/acme/app:stable');
     expect(outputs.version).toBe('1.0');
@@ -65,7 +76,18 @@ describe('tag rules without images (metadata-action outputs bare tags)', () => {
     expect(plan.references).toEqual([]);
     expect(plan.push.push).toBe(false);
     expect(plan.metadata?.tags).toEqual(['main', 'stable']);
-    const report: Report = { dryRun: true, tags: plan.tags, platforms: plan.platforms, pushed: false, digest: '', imageId: '', metadata: '', phases: [], separators: inputs.separators, ...(plan.metadata ? { tagging: plan.metadata } : {}) };
+    const report: Report = {
+      dryRun: true,
+      tags: plan.tags,
+      platforms: plan.platforms,
+      pushed: false,
+      digest: '',
+      imageId: '',
+      metadata: '',
+      phases: [],
+      separators: inputs.separators,
+      ...(plan.metadata ? { tagging: plan.metadata } : {}),
+    };
     expect(outputsFor(report)).toMatchObject({ tags: 'main\nstable', 'tag-names': 'main\nstable', version: 'main' });
   });
 
@@ -102,11 +124,28 @@ describe('DOCKER_METADATA_* in the step environment', () => {
 describe('DOCKER_METADATA_OUTPUT_* variables for later steps', () => {
   const inputs = inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=raw,value=1.0' });
   const plan = makePlan(inputs, fixtureContext('push'), HOST);
-  const report: Report = { dryRun: true, tags: plan.tags, platforms: plan.platforms, pushed: false, digest: '', imageId: '', metadata: '', phases: [], ...(plan.metadata ? { tagging: plan.metadata } : {}) };
+  const report: Report = {
+    dryRun: true,
+    tags: plan.tags,
+    platforms: plan.platforms,
+    pushed: false,
+    digest: '',
+    imageId: '',
+    metadata: '',
+    phases: [],
+    ...(plan.metadata ? { tagging: plan.metadata } : {}),
+  };
 
   it('are the metadata outputs, as metadata-action exports them by default', () => {
     const variables = metadataVariables(report, {});
-    expect(Object.keys(variables).sort()).toEqual(['DOCKER_METADATA_OUTPUT_ANNOTATIONS', 'DOCKER_METADATA_OUTPUT_JSON', 'DOCKER_METADATA_OUTPUT_LABELS', 'DOCKER_METADATA_OUTPUT_TAGS', 'DOCKER_METADATA_OUTPUT_TAG_NAMES', 'DOCKER_METADATA_OUTPUT_VERSION']);
+    expect(Object.keys(variables).sort()).toEqual([
+      'DOCKER_METADATA_OUTPUT_ANNOTATIONS',
+      'DOCKER_METADATA_OUTPUT_JSON',
+      'DOCKER_METADATA_OUTPUT_LABELS',
+      'DOCKER_METADATA_OUTPUT_TAGS',
+      'DOCKER_METADATA_OUTPUT_TAG_NAMES',
+      'DOCKER_METADATA_OUTPUT_VERSION',
+    ]);
     expect(variables.DOCKER_METADATA_OUTPUT_TAGS).toBe('ghcr.io/acme/app:1.0');
   });
 

@@ -73,11 +73,16 @@ describe('withRetries', () => {
   it('retries transient failures, logging each cause, and returns the first success', async () => {
     const log: string[] = [];
     let calls = 0;
-    const result = await withRetries('the push', POLICY, async () => {
-      calls += 1;
-      if (calls < 3) throw new Error('503 Service Unavailable');
-      return 'ok';
-    }, { ...noSleep, log: (line) => log.push(line) });
+    const result = await withRetries(
+      'the push',
+      POLICY,
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new Error('503 Service Unavailable');
+        return 'ok';
+      },
+      { ...noSleep, log: (line) => log.push(line) },
+    );
     expect(result).toBe('ok');
     expect(calls).toBe(3);
     expect(log).toEqual(['Retrying the push (attempt 2 of 4) in 1 s: 503 Service Unavailable', 'Retrying the push (attempt 3 of 4) in 2 s: 503 Service Unavailable']);
@@ -86,10 +91,15 @@ describe('withRetries', () => {
   it('does not retry a permanent failure', async () => {
     let calls = 0;
     await expect(
-      withRetries('login', POLICY, async () => {
-        calls += 1;
-        throw new Error('401 Unauthorized');
-      }, { ...noSleep, log: () => undefined }),
+      withRetries(
+        'login',
+        POLICY,
+        async () => {
+          calls += 1;
+          throw new Error('401 Unauthorized');
+        },
+        { ...noSleep, log: () => undefined },
+      ),
     ).rejects.toThrow('401 Unauthorized');
     expect(calls).toBe(1);
   });
@@ -97,10 +107,15 @@ describe('withRetries', () => {
   it('gives up after the last retry with the last error', async () => {
     let calls = 0;
     await expect(
-      withRetries('login', { ...POLICY, retries: 2 }, async () => {
-        calls += 1;
-        throw new Error(`connection refused #${calls}`);
-      }, { ...noSleep, log: () => undefined }),
+      withRetries(
+        'login',
+        { ...POLICY, retries: 2 },
+        async () => {
+          calls += 1;
+          throw new Error(`connection refused #${calls}`);
+        },
+        { ...noSleep, log: () => undefined },
+      ),
     ).rejects.toThrow('connection refused #3');
     expect(calls).toBe(3);
   });
@@ -109,36 +124,47 @@ describe('withRetries', () => {
     const log: string[] = [];
     const failures = ['503 on A', '503 on A', '503 on B', '503 on A', '503 on B', '503 on B'];
     let calls = 0;
-    const failing = withRetries('docker push', { ...POLICY, retries: 2 }, async () => {
-      throw new Error(failures[calls++] ?? 'unexpected');
-    }, { ...noSleep, log: (line) => log.push(line), failedOn: (failure) => failure.split(' ').pop() });
+    const failing = withRetries(
+      'docker push',
+      { ...POLICY, retries: 2 },
+      async () => {
+        throw new Error(failures[calls++] ?? 'unexpected');
+      },
+      { ...noSleep, log: (line) => log.push(line), failedOn: (failure) => failure.split(' ').pop() },
+    );
     // A fails twice, B twice, then A a third time: A's count is used up.
     await expect(failing).rejects.toThrow('503 on A');
     expect(calls).toBe(4);
-    expect(log).toEqual([
-      'Retrying docker push (attempt 2 of 3) in 1 s: 503 on A',
-      'Retrying docker push (attempt 3 of 3) in 2 s: 503 on A',
-      'Retrying docker push (attempt 2 of 3) in 1 s: 503 on B',
-    ]);
+    expect(log).toEqual(['Retrying docker push (attempt 2 of 3) in 1 s: 503 on A', 'Retrying docker push (attempt 3 of 3) in 2 s: 503 on A', 'Retrying docker push (attempt 2 of 3) in 1 s: 503 on B']);
   });
 
   it.each([1, 3])('with failedOn, stops at four times the attempts in all (retries: %i)', async (retries) => {
     let calls = 0;
     // Every failure on something new: only the overall limit ends it.
-    const failing = withRetries('docker push', { ...POLICY, retries }, async () => {
-      calls += 1;
-      throw new Error(`503 on request ${calls}`);
-    }, { ...noSleep, log: () => undefined, failedOn: (failure) => failure });
+    const failing = withRetries(
+      'docker push',
+      { ...POLICY, retries },
+      async () => {
+        calls += 1;
+        throw new Error(`503 on request ${calls}`);
+      },
+      { ...noSleep, log: () => undefined, failedOn: (failure) => failure },
+    );
     await expect(failing).rejects.toThrow(`503 on request ${(retries + 1) * 4}`);
     expect(calls).toBe((retries + 1) * 4);
   });
 
   it('failures failedOn names nothing for share one count, whatever their text', async () => {
     let calls = 0;
-    const failing = withRetries('docker push', { ...POLICY, retries: 2 }, async () => {
-      calls += 1;
-      throw new Error(`connection refused #${calls}`);
-    }, { ...noSleep, log: () => undefined, failedOn: () => undefined });
+    const failing = withRetries(
+      'docker push',
+      { ...POLICY, retries: 2 },
+      async () => {
+        calls += 1;
+        throw new Error(`connection refused #${calls}`);
+      },
+      { ...noSleep, log: () => undefined, failedOn: () => undefined },
+    );
     await expect(failing).rejects.toThrow('connection refused #3');
     expect(calls).toBe(3);
   });
@@ -159,11 +185,16 @@ describe('withRetries', () => {
   it('waits at least what Retry-After asks', async () => {
     const waits: number[] = [];
     let calls = 0;
-    await withRetries('the push', { retries: 1, delayMs: 10, maxDelayMs: 10 }, async () => {
-      calls += 1;
-      if (calls === 1) throw new Error('429 Too Many Requests, Retry-After: 3');
-      return 'ok';
-    }, { log: () => undefined, random: () => 1, sleep: async (ms) => void waits.push(ms) });
+    await withRetries(
+      'the push',
+      { retries: 1, delayMs: 10, maxDelayMs: 10 },
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('429 Too Many Requests, Retry-After: 3');
+        return 'ok';
+      },
+      { log: () => undefined, random: () => 1, sleep: async (ms) => void waits.push(ms) },
+    );
     expect(waits).toEqual([3000]);
   });
 });

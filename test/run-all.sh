@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 echo "== typecheck"
 npx tsc --noEmit -p .
 
+echo "== lint (ESLint) and format (Prettier)"
+npm run --silent lint
+npm run --silent format:check
+
 # The engines GitHub's runners have (see test/e2e/setup-engine.sh): ubuntu-latest's Docker 28
 # with the classic image store, the same engine with the containerd store (ubuntu-26.04's),
 # and Docker 26.1 + buildx 0.13 for what is specific to an older buildx.

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { INPUT_NAMES } from '../src/inputs.js';
+import { INPUT_NAMES } from '../src/plan/inputs.js';
 import { maskSecret } from '../src/mask.js';
 
 /** What @actions/core writes to stdout while `work` runs. */
@@ -104,7 +104,9 @@ describe('file commands (core.setOutput)', () => {
   it('uses a fresh random delimiter by default', () => {
     core.setOutput('x', 'v');
     core.setOutput('x', 'v');
-    const [first, second] = readFileSync(file, 'utf8').split(EOL).filter((line) => line.startsWith('x<<'));
+    const [first, second] = readFileSync(file, 'utf8')
+      .split(EOL)
+      .filter((line) => line.startsWith('x<<'));
     expect(first).toMatch(/^x<<ghadelimiter_[0-9a-f-]{36}$/);
     expect(first).not.toBe(second);
   });

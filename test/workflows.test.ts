@@ -49,7 +49,7 @@ const ACTIONLINT_OUTDATED: { kind: string; message: RegExp; why: string }[] = [
 // list when action.yml declares it.
 const PENDING_INPUTS = new Set(['push-by-digest', 'merge-digests']);
 
-const SHA_PINNED = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.\/-]+@[0-9a-f]{40}$/;
+const SHA_PINNED = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+@[0-9a-f]{40}$/;
 
 type Lint = (name: string, content: string) => Promise<string[]>;
 let lintWorkflow: Lint;
@@ -234,9 +234,30 @@ describe('.github/dependabot.yml', () => {
   const content = read('.github/dependabot.yml');
   const config = parseYaml(content) as { version: number; updates: Record<string, unknown>[] };
   const UPDATE_KEYS = new Set([
-    'package-ecosystem', 'directory', 'directories', 'schedule', 'allow', 'assignees', 'commit-message', 'cooldown', 'groups',
-    'ignore', 'insecure-external-code-execution', 'labels', 'milestone', 'open-pull-requests-limit', 'pull-request-branch-name',
-    'rebase-strategy', 'registries', 'reviewers', 'target-branch', 'vendor', 'versioning-strategy', 'exclude-paths', 'multi-ecosystem-group', 'patterns',
+    'package-ecosystem',
+    'directory',
+    'directories',
+    'schedule',
+    'allow',
+    'assignees',
+    'commit-message',
+    'cooldown',
+    'groups',
+    'ignore',
+    'insecure-external-code-execution',
+    'labels',
+    'milestone',
+    'open-pull-requests-limit',
+    'pull-request-branch-name',
+    'rebase-strategy',
+    'registries',
+    'reviewers',
+    'target-branch',
+    'vendor',
+    'versioning-strategy',
+    'exclude-paths',
+    'multi-ecosystem-group',
+    'patterns',
   ]);
   const GROUP_KEYS = new Set(['applies-to', 'dependency-type', 'patterns', 'exclude-patterns', 'update-types', 'group-by']);
   const INTERVALS = new Set(['daily', 'weekly', 'monthly', 'quarterly', 'semiannually', 'yearly', 'cron']);
@@ -251,7 +272,10 @@ describe('.github/dependabot.yml', () => {
       const schedule = update.schedule as { interval?: string };
       expect(INTERVALS.has(schedule.interval ?? ''), `schedule.interval ${schedule.interval}`).toBe(true);
       for (const [name, group] of Object.entries((update.groups ?? {}) as Record<string, Record<string, unknown>>)) {
-        expect([...Object.keys(group)].filter((k) => !GROUP_KEYS.has(k)), `groups.${name}`).toEqual([]);
+        expect(
+          [...Object.keys(group)].filter((k) => !GROUP_KEYS.has(k)),
+          `groups.${name}`,
+        ).toEqual([]);
         expect(Array.isArray(group.patterns) || Array.isArray(group['exclude-patterns']) || typeof group['dependency-type'] === 'string', `groups.${name}`).toBe(true);
       }
     }
@@ -282,7 +306,11 @@ function readmeExamples(markdown: string): Example[] {
   return examples;
 }
 
-const indent = (text: string, by: string): string => text.split('\n').map((l) => (l.trim() ? by + l : l)).join('\n');
+const indent = (text: string, by: string): string =>
+  text
+    .split('\n')
+    .map((l) => (l.trim() ? by + l : l))
+    .join('\n');
 
 function asWorkflow(text: string): string {
   const doc = parseDocument(text);
@@ -311,7 +339,10 @@ describe('README.md workflow examples', () => {
     expect(await lintWorkflow(name, workflow), workflow).toEqual([]);
     const parsed = parseYaml(workflow) as unknown;
     expect(undeclaredInputs(parsed)).toEqual([]);
-    expect(usesOf(parsed).filter((uses) => isThirdParty(uses) && !uses.includes('@')), 'every action has a ref').toEqual([]);
+    expect(
+      usesOf(parsed).filter((uses) => isThirdParty(uses) && !uses.includes('@')),
+      'every action has a ref',
+    ).toEqual([]);
   });
 
   it('wraps the shapes of snippets the README uses', () => {

@@ -18,8 +18,8 @@ export const modules = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6466);
 /* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__webpack_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _buildx_verify_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(7151);
-/* harmony import */ var _registries_oci_push_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2651);
+/* harmony import */ var _model_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6244);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(5823);
 /**
  * Archives made from an OCI image layout (what buildx's oci exporter writes with tar=false),
  * for the gate on an engine with the classic image store, which cannot load a
@@ -34,6 +34,7 @@ export const modules = {
 
 
 
+
 /** `docker save`'s manifest.json for one image: its config and layers by path in the archive. */
 function dockerSaveManifest(manifest, repoTag) {
     const file = (descriptor) => `blobs/${descriptor.digest.replace(':', '/')}`;
@@ -41,10 +42,10 @@ function dockerSaveManifest(manifest, repoTag) {
 }
 /** The image manifest of `platform` (`os/arch[/variant]`) in the layout's image. */
 async function platformManifest(layoutDir, platform) {
-    const { image } = await (0,_registries_oci_push_js__WEBPACK_IMPORTED_MODULE_5__/* .readOciLayout */ .I$)(layoutDir);
-    const manifests = await (0,_registries_oci_push_js__WEBPACK_IMPORTED_MODULE_5__/* .loadManifests */ .DD)(layoutDir, image);
+    const { image } = await (0,_layout_js__WEBPACK_IMPORTED_MODULE_5__/* .readOciLayout */ .I$)(layoutDir);
+    const manifests = await (0,_layout_js__WEBPACK_IMPORTED_MODULE_5__/* .loadManifests */ .DD)(layoutDir, image);
     const root = manifests.get(image.digest)?.document;
-    const digest = root && (0,_registries_oci_push_js__WEBPACK_IMPORTED_MODULE_5__/* .isIndexType */ .$U)(image.mediaType) ? (0,_buildx_verify_js__WEBPACK_IMPORTED_MODULE_4__/* .imageEntries */ .Io)(root.manifests).find((entry) => entry.platform === platform)?.digest : image.digest;
+    const digest = root && (0,_model_js__WEBPACK_IMPORTED_MODULE_4__/* .isIndexType */ .$U)(image.mediaType) ? (0,_model_js__WEBPACK_IMPORTED_MODULE_4__/* .imageEntries */ .Io)(root.manifests).find((entry) => entry.platform === platform)?.digest : image.digest;
     const manifest = digest === undefined ? undefined : manifests.get(digest)?.document;
     if (!digest || !manifest)
         throw new Error(`the OCI layout ${layoutDir} has no image for ${platform}`);
@@ -80,7 +81,7 @@ async function writeDockerArchive(layoutDir, platform, repoTag, file) {
     await writeTar(file, async (pack) => {
         pack.entry({ name: 'manifest.json' }, dockerSaveManifest(manifest, repoTag));
         for (const descriptor of [manifest.config, ...manifest.layers]) {
-            await addFile(pack, `blobs/${descriptor.digest.replace(':', '/')}`, (0,_registries_oci_push_js__WEBPACK_IMPORTED_MODULE_5__/* .blobPath */ .nD)(layoutDir, descriptor.digest), descriptor.size);
+            await addFile(pack, `blobs/${descriptor.digest.replace(':', '/')}`, (0,_layout_js__WEBPACK_IMPORTED_MODULE_5__/* .blobPath */ .nD)(layoutDir, descriptor.digest), descriptor.size);
         }
     });
     return manifest.config.digest;

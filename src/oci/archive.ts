@@ -11,8 +11,9 @@ import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Pack } from 'tar-stream';
-import { imageEntries } from '../buildx/verify.js';
-import { blobPath, isIndexType, loadManifests, readOciLayout, type Descriptor, type ImageIndex, type ImageManifest } from '../registries/oci-push.js';
+import { imageEntries } from './model.js';
+import { blobPath, loadManifests, readOciLayout } from './layout.js';
+import { isIndexType, type Descriptor, type ImageIndex, type ImageManifest } from './model.js';
 
 /** `docker save`'s manifest.json for one image: its config and layers by path in the archive. */
 export function dockerSaveManifest(manifest: Pick<ImageManifest, 'config' | 'layers'>, repoTag: string): string {

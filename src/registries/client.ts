@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, sha256Digest } from '../oci/model.js';
 import { ActionError } from '../errors.js';
 import { proxiedFetch } from '../proxy.js';
 import { DOCKER_HUB } from '../tags/reference.js';
@@ -6,7 +6,7 @@ import { DOCKER_HUB } from '../tags/reference.js';
 /**
  * A minimal client for the registry HTTP API (distribution spec): reads manifests
  * back after a push without starting buildx (~60 ms a start), and pushes blobs and
- * manifests by digest (for OCI layouts buildx exported, see oci-push.ts).
+ * manifests by digest (for OCI layouts buildx exported, see oci/push-layout.ts).
  */
 
 export interface BasicCredential {
@@ -14,12 +14,7 @@ export interface BasicCredential {
   readonly password: string;
 }
 
-export const MANIFEST_TYPES = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-];
+export const MANIFEST_TYPES = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
 
 export interface FetchedManifest {
   readonly digest: string;
@@ -57,11 +52,6 @@ export function parseChallenge(header: string): { scheme: string; params: Record
 
 function basic(credential: BasicCredential): string {
   return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
-}
-
-/** `sha256:<hex>` of some bytes. */
-export function sha256Digest(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 /** The token scope for reading, or reading and writing, one repository. */
@@ -237,7 +227,9 @@ export class RegistryClient {
     const response = await this.fetchImpl(url, { headers: this.credential ? { Authorization: basic(this.credential) } : {} });
     if (!response.ok) {
       const body = await response.text().catch(() => '');
-      const details = parseRegistryErrors(body).map((entry) => [entry.code, entry.message].filter(Boolean).join(': ')).join('; ');
+      const details = parseRegistryErrors(body)
+        .map((entry) => [entry.code, entry.message].filter(Boolean).join(': '))
+        .join('; ');
       throw new ActionError(`the token service ${url.origin} answered ${response.status} for scope ${scope}${details ? ` (${details})` : ''}`);
     }
     const body = (await response.json()) as { token?: string; access_token?: string };

@@ -1,7 +1,7 @@
 import { copyFile, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Env } from '../context.js';
+import type { Env } from '../plan/context.js';
 import { normalizeRegistry } from '../tags/reference.js';
 
 /** The docker config folder the user's own docker commands use. */

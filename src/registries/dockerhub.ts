@@ -5,8 +5,7 @@ import type { CredentialProvider } from './provider.js';
 export const dockerHubProvider: CredentialProvider = {
   name: 'docker hub',
   matches: (registry) => registry === DOCKER_HUB,
-  configured: (_registry, inputs) =>
-    inputs.dockerHubUsername && inputs.dockerHubToken ? { ok: true } : { ok: false, missing: 'the dockerhub-username and dockerhub-token inputs' },
+  configured: (_registry, inputs) => (inputs.dockerHubUsername && inputs.dockerHubToken ? { ok: true } : { ok: false, missing: 'the dockerhub-username and dockerhub-token inputs' }),
   credential: async (registry, { inputs }) => ({
     registry,
     username: inputs.dockerHubUsername,

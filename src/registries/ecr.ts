@@ -1,6 +1,6 @@
 import { ActionError, errorMessage } from '../errors.js';
-import type { Env } from '../context.js';
-import type { Inputs } from '../inputs.js';
+import type { Env } from '../plan/context.js';
+import type { Inputs } from '../plan/inputs.js';
 import { awsRequestHandler } from '../proxy.js';
 import { githubIdToken, type Credential, type CredentialProvider, type ProviderEnvironment } from './provider.js';
 

@@ -2,7 +2,8 @@ import { ActionError } from '../errors.js';
 import { proxiedFetch } from '../proxy.js';
 import { githubIdToken, type Credential, type CredentialProvider, type ProviderEnvironment } from './provider.js';
 
-const GAR_HOST = /^[a-z0-9-]+-docker\.pkg\.dev$/;
+/** `<region>-docker.pkg.dev`; the group is the region. */
+export const GAR_HOST = /^([a-z0-9-]+)-docker\.pkg\.dev$/;
 const GCR_HOST = /^(?:[a-z]+\.)?gcr\.io$/;
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 

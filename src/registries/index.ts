@@ -1,5 +1,5 @@
-import type { Env } from '../context.js';
-import type { Inputs } from '../inputs.js';
+import type { Env } from '../plan/context.js';
+import type { Inputs } from '../plan/inputs.js';
 import { dockerHubProvider } from './dockerhub.js';
 import { ecrProvider, ecrPublicProvider } from './ecr.js';
 import { garProvider } from './gar.js';

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
-import type { Context, Env } from '../context.js';
+import type { Context, Env } from '../plan/context.js';
 import { ActionError, errorMessage } from '../errors.js';
-import type { Inputs, MaskSecret } from '../inputs.js';
+import type { Inputs, MaskSecret } from '../plan/inputs.js';
 
 export const ID_TOKEN_PERMISSION_HINT =
   'GitHub did not give this job an OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Add `permissions: id-token: write` to the job (pull requests from forks never get one).';

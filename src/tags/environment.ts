@@ -35,7 +35,9 @@ export function metadataEnvironment(env: Readonly<Record<string, string | undefi
   const levels = env.DOCKER_METADATA_ANNOTATIONS_LEVELS ? env.DOCKER_METADATA_ANNOTATIONS_LEVELS.split(',') : [...ANNOTATION_LEVELS];
   const wrongLevel = levels.find((level) => !LEVEL.test(level));
   if (wrongLevel !== undefined) {
-    throw new ActionError(`DOCKER_METADATA_ANNOTATIONS_LEVELS: "${wrongLevel.slice(0, 40)}" is not an annotation level (use manifest, index, manifest-descriptor or index-descriptor, comma-separated, e.g. manifest,index)`);
+    throw new ActionError(
+      `DOCKER_METADATA_ANNOTATIONS_LEVELS: "${wrongLevel.slice(0, 40)}" is not an annotation level (use manifest, index, manifest-descriptor or index-descriptor, comma-separated, e.g. manifest,index)`,
+    );
   }
   return {
     // metadata-action tests the value with /true/i.

@@ -46,12 +46,10 @@ export function listEntries(text: string): string[] | ListProblem {
     records = parse(text, { relaxQuotes: true, comment: '#', comment_no_infix: true, relaxColumnCount: true, skipEmptyLines: true }) as string[][];
   } catch (error) {
     // An unclosed quote runs to the end of the input: name the line that opened it.
-    const line = text.split(/\r?\n/).find((candidate) => ((candidate.match(/"/g) ?? []).length % 2) === 1);
+    const line = text.split(/\r?\n/).find((candidate) => (candidate.match(/"/g) ?? []).length % 2 === 1);
     return { ...csvProblem(error), ...(line === undefined ? {} : { line: line.trim() }) };
   }
-  return records
-    .map((record) => (record.length === 1 ? (record[0] as string) : record.map(keepWhole).join(',')).trim())
-    .filter((entry) => entry !== '' && !entry.startsWith('#'));
+  return records.map((record) => (record.length === 1 ? (record[0] as string) : record.map(keepWhole).join(',')).trim()).filter((entry) => entry !== '' && !entry.startsWith('#'));
 }
 
 /** Splits one entry into its CSV fields, as metadata-action does for images, tags and flavor. */

@@ -2,13 +2,13 @@
 // `flavor`, `labels` and `annotations` inputs give the same version, tags, labels,
 // annotations and json. Nothing here reads the environment or the clock.
 
-import { renderTemplate, type Expression, type Template } from './expressions.js';
+import { renderTemplate, type Expression } from './expressions.js';
 import { formatDate } from './dates.js';
 import { parseFlavor, type Flavor } from './flavor.js';
 import { lowercasedNotices, parseImages, type MetadataImage } from './images.js';
 import { mergeEntries, parseCustomEntries, type CustomEntry } from './labels.js';
 import { parseTagRules, type TagRule } from './rules.js';
-import { computeVersion, sanitizeTag, shortSha, type MetadataVersion } from './version.js';
+import { computeVersion, sanitizeTag, shortSha, type MetadataVersion, type Render, type RunFacts } from './version-output.js';
 
 export interface MetadataRawInputs {
   images: string;
@@ -99,8 +99,7 @@ export function parseMetadataInputs(raw: MetadataRawInputs): ParsedMetadataInput
   };
 }
 
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+const record = (value: unknown): Record<string, unknown> | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** The commit date metadata-action reads from a push payload: the commit whose id is `sha`. */
@@ -110,19 +109,6 @@ export function commitDateFromPayload(payload: Record<string, unknown>, sha: str
   const timestamp = text(candidates.find((commit) => commit !== undefined && commit.id === sha)?.timestamp);
   const date = timestamp === undefined ? undefined : new Date(timestamp);
   return date && !Number.isNaN(date.getTime()) ? date : undefined;
-}
-
-/** The facts of the run the rules look at, with metadata-action's adjustments applied. */
-export interface RunFacts {
-  readonly eventName: string;
-  readonly ref: string;
-  readonly sha: string;
-  readonly payload: Record<string, unknown>;
-  readonly now: Date;
-  readonly commitDate: Date;
-  readonly shortShaLength: number;
-  /** Compared with the pushed branch by type=edge. */
-  readonly defaultBranch: string;
 }
 
 /** The pull request's head commit, on pull_request and pull_request_target events. */
@@ -167,9 +153,6 @@ function isDefaultBranch(facts: RunFacts, repo: RepositoryInfo | undefined): boo
   // These events always run on the last commit of the default branch.
   return /create|discussion|issues|schedule/.test(facts.eventName);
 }
-
-/** Renders a template with the global expressions ({{branch}}, {{date '...'}}, …). */
-export type Render = (template: Template) => string;
 
 function globalRenderer(facts: RunFacts, repo: RepositoryInfo | undefined): Render {
   const resolve = (expression: Expression): string => {

@@ -22,7 +22,11 @@ const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.
 
 /** `index.docker.io` and friends are all Docker Hub; everything else is kept as written (lower-cased). */
 export function normalizeRegistry(host: string): string {
-  const lower = host.toLowerCase().replace(/^https?:\/\//, '').replace(/\/+$/, '').replace(/\/v[12]$/, '');
+  const lower = host
+    .toLowerCase()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '')
+    .replace(/\/v[12]$/, '');
   return DOCKER_HUB_ALIASES.has(lower) ? DOCKER_HUB : lower;
 }
 

@@ -1,14 +1,5 @@
 import { InputError } from '../errors.js';
-import {
-  GLOBAL_EXPRESSIONS,
-  SCHEDULE_EXPRESSIONS,
-  VERSION_EXPRESSIONS,
-  isLiteral,
-  literalTemplate,
-  parseTemplate,
-  renderTemplate,
-  type Template,
-} from './expressions.js';
+import { GLOBAL_EXPRESSIONS, SCHEDULE_EXPRESSIONS, VERSION_EXPRESSIONS, isLiteral, literalTemplate, parseTemplate, renderTemplate, type Template } from './expressions.js';
 import { listEntries, listProblem, quote, splitFields, splitKeyValue } from './lines.js';
 
 export const RULE_TYPES = ['schedule', 'semver', 'pep440', 'match', 'edge', 'ref', 'raw', 'sha'] as const;

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/registries/client.js';
-import { isIndexType, OCI_INDEX, OCI_MANIFEST, pushOciLayout, readOciLayout, type PushResult } from '../../src/registries/oci-push.js';
+import { pushOciLayout, type PushResult } from '../../src/registries/push-layout.js';
+import { readOciLayout } from '../../src/oci/layout.js';
+import { isIndexType, OCI_INDEX, OCI_MANIFEST } from '../../src/oci/model.js';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
 import { docker, indexPlatforms, loadEngineEnv, registryManifest, testBuilderArgs, testDockerConfig } from './engine.mjs';
 // @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts

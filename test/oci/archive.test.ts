@@ -66,7 +66,7 @@ describe('archives of an OCI layout', () => {
     await expect(platformManifest(dir, 'linux/s390x')).rejects.toThrow(/has no image for linux\/s390x/);
   });
 
-  it('writes one platform in docker save form; the image ID it returns is that platform\'s config digest', async () => {
+  it("writes one platform in docker save form; the image ID it returns is that platform's config digest", async () => {
     const { dir, configs } = layout();
     const file = path.join(dir, '..', `${path.basename(dir)}-arm64.tar`);
     const imageId = await writeDockerArchive(dir, 'linux/arm64', 'gate:arm64', file);

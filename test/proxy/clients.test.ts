@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseInputs } from '../../src/inputs.js';
+import { parseInputs } from '../../src/plan/inputs.js';
 import { proxyFor } from '../../src/proxy.js';
 import { ecrProvider, ecrPublicProvider } from '../../src/registries/ecr.js';
 import { garProvider } from '../../src/registries/gar.js';
-import { registryHealth } from '../../src/registries/login.js';
+import { registryHealth } from '../../src/phases/login.js';
 import { RegistryClient } from '../../src/registries/client.js';
 import { githubIdToken, type ProviderEnvironment } from '../../src/registries/provider.js';
 import { contextIn } from '../support/context.js';
@@ -188,11 +188,14 @@ const CLIENTS: readonly ClientCase[] = [
 const tunneled = (hosts: readonly string[]): string[] => hosts.map((host) => `${host}:${port}`);
 
 describe.each(CLIENTS)('$client', ({ hosts, run }) => {
-  it.each<Record<string, string>>([{ HTTPS_PROXY: '$PROXY' }, { https_proxy: '$PROXY' }, { HTTPS_PROXY: '$PROXY', NO_PROXY: 'example.com,.internal' }])('goes through the proxy with %j', async (variables) => {
-    await run(stepEnv(variables));
-    expect([...new Set(proxy.tunnels)].sort()).toEqual(tunneled(hosts).sort());
-    expect(proxy.plain).toEqual([]);
-  });
+  it.each<Record<string, string>>([{ HTTPS_PROXY: '$PROXY' }, { https_proxy: '$PROXY' }, { HTTPS_PROXY: '$PROXY', NO_PROXY: 'example.com,.internal' }])(
+    'goes through the proxy with %j',
+    async (variables) => {
+      await run(stepEnv(variables));
+      expect([...new Set(proxy.tunnels)].sort()).toEqual(tunneled(hosts).sort());
+      expect(proxy.plain).toEqual([]);
+    },
+  );
 
   it.each<Record<string, string>>([
     { HTTPS_PROXY: '$PROXY', NO_PROXY: `.${LAB_DOMAIN}` },

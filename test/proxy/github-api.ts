@@ -2,8 +2,8 @@
 // @actions/github settles its proxy when first imported (for GITHUB_API_URL), so each
 // variable set gets a test file, and so a fresh import, of its own.
 import { expect, it } from 'vitest';
-import { repositoryInfo } from '../../src/repository.js';
-import type { Context } from '../../src/context.js';
+import { repositoryInfo } from '../../src/phases/repository.js';
+import type { Context } from '../../src/plan/context.js';
 import { joinLabNetwork, LAB_DOMAIN, makeCertificate, startConnectProxy, startHttpsServer } from '../support/network-lab.js';
 
 const API = `api.github.${LAB_DOMAIN}`;

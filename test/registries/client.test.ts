@@ -38,10 +38,7 @@ describe('parseChallenge', () => {
       'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:acme/app:pull"',
       { scheme: 'bearer', params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:acme/app:pull' } },
     ],
-    [
-      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"',
-      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io' } },
-    ],
+    ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io"', { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io' } }],
     ['Basic realm="Registry Realm"', { scheme: 'basic', params: { realm: 'Registry Realm' } }],
     ['BASIC Realm="x"', { scheme: 'basic', params: { realm: 'x' } }],
     ['Basic', { scheme: 'basic', params: {} }],
@@ -74,8 +71,7 @@ describe('RegistryClient.manifest (with an in-process fetch)', () => {
     return { calls, fetchImpl };
   }
 
-  const manifestResponse = (digest = DIGEST): Response =>
-    new Response(INDEX, { status: 200, headers: { 'content-type': CONTENT_TYPE, 'docker-content-digest': digest } });
+  const manifestResponse = (digest = DIGEST): Response => new Response(INDEX, { status: 200, headers: { 'content-type': CONTENT_TYPE, 'docker-content-digest': digest } });
 
   it('reads a public manifest, asks for every manifest type, and checks its digest', async () => {
     const { calls, fetchImpl } = registry(() => manifestResponse());
@@ -131,10 +127,12 @@ describe('RegistryClient.manifest (with an in-process fetch)', () => {
   });
 
   it('reaches a loopback registry over plain HTTP or TLS, whichever it speaks', async () => {
-    const refuse = (scheme: string) => (call: Call): Response => {
-      if (call.url.startsWith(`${scheme}://`)) throw new TypeError('fetch failed');
-      return manifestResponse();
-    };
+    const refuse =
+      (scheme: string) =>
+      (call: Call): Response => {
+        if (call.url.startsWith(`${scheme}://`)) throw new TypeError('fetch failed');
+        return manifestResponse();
+      };
     const plain = registry(refuse('https'));
     await expect(new RegistryClient('localhost:5000', undefined, plain.fetchImpl).manifest('app', 'dev')).resolves.toMatchObject({ digest: DIGEST });
     expect(plain.calls.map((call) => call.url)).toContain('http://localhost:5000/v2/app/manifests/dev');
@@ -161,7 +159,12 @@ describe('RegistryClient.manifest (with an in-process fetch)', () => {
       ['GHCR, header sent', 'ghcr.io', { 'docker-content-digest': DIGEST }, ['HEAD https://ghcr.io/v2/acme/app/manifests/1']],
       // No (or no sha256) digest in the answer: the body is read to compute it.
       ['no header: read by GET', 'registry.example.com', {}, ['HEAD https://registry.example.com/v2/acme/app/manifests/1', 'GET https://registry.example.com/v2/acme/app/manifests/1']],
-      ['a header that is not a sha256 digest: read by GET', 'registry.example.com', { 'docker-content-digest': 'md5:x' }, ['HEAD https://registry.example.com/v2/acme/app/manifests/1', 'GET https://registry.example.com/v2/acme/app/manifests/1']],
+      [
+        'a header that is not a sha256 digest: read by GET',
+        'registry.example.com',
+        { 'docker-content-digest': 'md5:x' },
+        ['HEAD https://registry.example.com/v2/acme/app/manifests/1', 'GET https://registry.example.com/v2/acme/app/manifests/1'],
+      ],
     ])('%s', async (_, host, headers, requests) => {
       const { calls, fetchImpl } = registry((call) => (call.method === 'HEAD' ? headResponse({ 'content-type': CONTENT_TYPE, ...headers }) : manifestResponse()));
       expect(await new RegistryClient(host, undefined, fetchImpl).manifestDigest('acme/app', '1')).toBe(DIGEST);

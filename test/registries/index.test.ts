@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planRegistries, providerNamed, PROVIDERS, type RegistryPlan } from '../../src/registries/index.js';
 import { inputsFrom } from '../support/inputs.js';
 
-const AUTH = (...registries: string[]): string =>
-  registries.map((registry, index) => `- registry: ${registry}\n  username: user${index}\n  password: pw${index}`).join('\n');
+const AUTH = (...registries: string[]): string => registries.map((registry, index) => `- registry: ${registry}\n  username: user${index}\n  password: pw${index}`).join('\n');
 
 /** Every provider configured, so the table shows which one a host picks. */
 const ALL_CONFIGURED = inputsFrom({
@@ -66,7 +65,13 @@ describe('provider configuration', () => {
     ['123456789012.dkr.ecr.us-east-1.amazonaws.com', {}, {}, undefined, 'aws-role-to-assume (with permissions: id-token: write) or AWS credentials in the environment'],
     ['123456789012.dkr.ecr.us-east-1.amazonaws.com', {}, { AWS_ACCESS_KEY_ID: 'AKIA' }, 'aws ecr', undefined],
     ['public.ecr.aws', {}, { AWS_WEB_IDENTITY_TOKEN_FILE: '/t' }, 'aws ecr public', undefined],
-    ['us-docker.pkg.dev', { 'gcp-service-account': 'a@p.iam.gserviceaccount.com' }, {}, undefined, 'gcp-workload-identity-provider and gcp-service-account (with permissions: id-token: write), or gcp-access-token'],
+    [
+      'us-docker.pkg.dev',
+      { 'gcp-service-account': 'a@p.iam.gserviceaccount.com' },
+      {},
+      undefined,
+      'gcp-workload-identity-provider and gcp-service-account (with permissions: id-token: write), or gcp-access-token',
+    ],
     [
       'us-docker.pkg.dev',
       { 'gcp-service-account': 'a@p.iam.gserviceaccount.com', 'gcp-workload-identity-provider': 'projects/1/locations/global/workloadIdentityPools/p/providers/q' },

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { failureHints } from '../../src/build.js';
+import { failureHints } from '../../src/phases/build.js';
 import { ActionError } from '../../src/errors.js';
 import { decodeEcrToken, parseEcrHost } from '../../src/registries/ecr.js';
 import { googleEndpoints } from '../../src/registries/gar.js';

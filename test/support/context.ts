@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { context as loadedContext } from '@actions/github';
-import { contextFrom, type Context, type Env, type GitHubContext } from '../../src/context.js';
+import { contextFrom, type Context, type Env, type GitHubContext } from '../../src/plan/context.js';
 import { FIXTURES } from './inputs.js';
 
 export const EVENTS = ['push', 'pull_request', 'pull_request_target', 'merge_group', 'workflow_dispatch', 'schedule', 'release'] as const;

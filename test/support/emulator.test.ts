@@ -35,8 +35,14 @@ describe('the runner emulator evaluates post-if like the runner', () => {
 
 describe('the runner emulator gives a step the cache service as the runner does', () => {
   it.each([
-    [{ v2: 'http://127.0.0.1:1/', token: 't' }, { ACTIONS_RESULTS_URL: 'http://127.0.0.1:1/', ACTIONS_RUNTIME_TOKEN: 't', ACTIONS_CACHE_SERVICE_V2: 'true' }],
-    [{ v1: 'http://127.0.0.1:1/', token: 't' }, { ACTIONS_CACHE_URL: 'http://127.0.0.1:1/', ACTIONS_RUNTIME_TOKEN: 't' }],
+    [
+      { v2: 'http://127.0.0.1:1/', token: 't' },
+      { ACTIONS_RESULTS_URL: 'http://127.0.0.1:1/', ACTIONS_RUNTIME_TOKEN: 't', ACTIONS_CACHE_SERVICE_V2: 'true' },
+    ],
+    [
+      { v1: 'http://127.0.0.1:1/', token: 't' },
+      { ACTIONS_CACHE_URL: 'http://127.0.0.1:1/', ACTIONS_RUNTIME_TOKEN: 't' },
+    ],
     [undefined, {}],
   ])('cacheServiceEnv(%j)', (service, expected) => {
     expect(cacheServiceEnv(service)).toEqual(expected);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../../src/errors.js';
-import { INPUT_NAMES, parseInputs, type InputName, type Inputs, type RawInputs } from '../../src/inputs.js';
+import { INPUT_NAMES, parseInputs, type InputName, type Inputs, type RawInputs } from '../../src/plan/inputs.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');

@@ -3,12 +3,12 @@
 // the step outputs, with the environment and event payload each case names.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Env } from '../../src/context.js';
+import type { Env } from '../../src/plan/context.js';
 import { contextIn } from './context.js';
-import { parseInputs } from '../../src/inputs.js';
-import { makePlan, type Plan } from '../../src/plan.js';
-import { repositoryFromPayload } from '../../src/repository.js';
-import { outputsFor, type OutputName } from '../../src/summary.js';
+import { parseInputs } from '../../src/plan/inputs.js';
+import { makePlan, type Plan } from '../../src/plan/plan.js';
+import { repositoryFromPayload } from '../../src/phases/repository.js';
+import { outputsFor, type OutputName } from '../../src/report/summary.js';
 import { FIXTURES, rawInputs } from './inputs.js';
 
 export const PARITY_FIXTURES = path.join(FIXTURES, 'metadata-action');

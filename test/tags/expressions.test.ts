@@ -1,14 +1,6 @@
 // The handlebars subset: parsing, checking and rendering of {{...}} expressions.
 import { describe, expect, it } from 'vitest';
-import {
-  GLOBAL_EXPRESSIONS,
-  VERSION_EXPRESSIONS,
-  isLiteral,
-  isRawStatement,
-  parseTemplate,
-  renderTemplate,
-  type Template,
-} from '../../src/tags/expressions.js';
+import { GLOBAL_EXPRESSIONS, VERSION_EXPRESSIONS, isLiteral, isRawStatement, parseTemplate, renderTemplate, type Template } from '../../src/tags/expressions.js';
 
 function parse(source: string, allowed: readonly string[] = GLOBAL_EXPRESSIONS): Template {
   const template = parseTemplate(source, allowed);
@@ -30,7 +22,7 @@ describe('parseTemplate and renderTemplate', () => {
     ["{{date 'YYYYMMDD'}}", '[date:YYYYMMDD@UTC]'],
     ['{{date "YYYYMMDD"}}', '[date:YYYYMMDD@UTC]'],
     ["{{date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}", '[date:YYYYMMDD-HHmmss@Asia/Tokyo]'],
-    ["{{commit_date 'YYYY-MM-DD HH:mm' tz=\"Europe/Paris\"}}", '[commit_date:YYYY-MM-DD HH:mm@Europe/Paris]'],
+    ['{{commit_date \'YYYY-MM-DD HH:mm\' tz="Europe/Paris"}}', '[commit_date:YYYY-MM-DD HH:mm@Europe/Paris]'],
     ["{{date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}", '[date:YYYY-MM-DDTHH:mm:ss.SSS[Z]@UTC]'],
     ['a{b}c', 'a{b}c'],
     ['\\{{branch}}', '{{branch}}'],

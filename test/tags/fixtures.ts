@@ -1,14 +1,7 @@
 // Run contexts for the metadata engine, one JSON file per context in test/fixtures/metadata/.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import {
-  computeMetadata,
-  parseMetadataInputs,
-  type Metadata,
-  type MetadataContext,
-  type MetadataRawInputs,
-  type RepositoryInfo,
-} from '../../src/tags/metadata.js';
+import { computeMetadata, parseMetadataInputs, type Metadata, type MetadataContext, type MetadataRawInputs, type RepositoryInfo } from '../../src/tags/metadata.js';
 import { FIXTURES } from '../support/inputs.js';
 
 export const CONTEXTS = [

@@ -376,10 +376,7 @@ describe('flavor input', () => {
     expect(tagNamesFor('push_tag', { tags: 'type=ref,event=tag\ntype=raw,value=x' })).toStrictEqual(['v1.2.3', 'x', 'latest']);
     expect(tagNamesFor('push_tag', { tags: 'type=ref,event=tag\ntype=raw,value=x,priority=700' })).toStrictEqual(['x', 'v1.2.3']);
     // A pre-release gives the version, so no latest even though ref,event=tag applies too.
-    expect(tagNamesFor('push_tag', { tags: 'type=semver,pattern={{version}}\ntype=ref,event=tag' }, tagRef('v2.0.0-rc.1'))).toStrictEqual([
-      '2.0.0-rc.1',
-      'v2.0.0-rc.1',
-    ]);
+    expect(tagNamesFor('push_tag', { tags: 'type=semver,pattern={{version}}\ntype=ref,event=tag' }, tagRef('v2.0.0-rc.1'))).toStrictEqual(['2.0.0-rc.1', 'v2.0.0-rc.1']);
   });
 
   it('no latest without any version, even with latest=true', () => {
@@ -389,10 +386,7 @@ describe('flavor input', () => {
   it('prefix and suffix apply to rules without their own, not to latest unless onlatest=true', () => {
     const tags = 'type=semver,pattern={{version}}\ntype=raw,value=x,prefix=own-\ntype=sha';
     expect(tagNamesFor('push_tag', { tags, flavor: 'prefix=app-\nsuffix=-slim' })).toStrictEqual(['app-1.2.3-slim', 'own-x-slim', 'sha-90dd603-slim', 'latest']);
-    expect(tagNamesFor('push_tag', { tags: 'type=ref,event=tag', flavor: 'prefix=app-,onlatest=true\nsuffix=-slim,onlatest=true' })).toStrictEqual([
-      'app-v1.2.3-slim',
-      'app-latest-slim',
-    ]);
+    expect(tagNamesFor('push_tag', { tags: 'type=ref,event=tag', flavor: 'prefix=app-,onlatest=true\nsuffix=-slim,onlatest=true' })).toStrictEqual(['app-v1.2.3-slim', 'app-latest-slim']);
     expect(tagNamesFor('push_tag', { tags: 'type=ref,event=tag', flavor: 'suffix=-slim,onlatest=true' })).toStrictEqual(['v1.2.3-slim', 'latest-slim']);
   });
 

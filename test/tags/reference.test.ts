@@ -46,7 +46,10 @@ describe('parseImageReference accepts', () => {
     ['ghcr.io/acme/my-app_x.y__z:V1.2.3-RC_1', { full: 'ghcr.io/acme/my-app_x.y__z:V1.2.3-RC_1', registry: 'ghcr.io', repository: 'acme/my-app_x.y__z', tag: 'V1.2.3-RC_1' }],
     ['ghcr.io/acme/a--b:_x', { full: 'ghcr.io/acme/a--b:_x', registry: 'ghcr.io', repository: 'acme/a--b', tag: '_x' }],
     ['  ghcr.io/acme/app:1  ', { full: 'ghcr.io/acme/app:1', registry: 'ghcr.io', repository: 'acme/app', tag: '1' }],
-    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:sha-0ab3b6c', { full: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:sha-0ab3b6c', registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', repository: 'app', tag: 'sha-0ab3b6c' }],
+    [
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:sha-0ab3b6c',
+      { full: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:sha-0ab3b6c', registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', repository: 'app', tag: 'sha-0ab3b6c' },
+    ],
   ])('%j', (text, expected) => {
     expect(parse(text)).toStrictEqual(expected);
   });

@@ -64,10 +64,7 @@ describe('parseTagRules', () => {
     ['type=schedule', { type: 'schedule', priority: 1000, enable: 'true', pattern: 'nightly' }],
     ["type=schedule,pattern={{date 'YYYYMMDD' tz='Asia/Tokyo'}}", { type: 'schedule', priority: 1000, enable: 'true', pattern: "{{date 'YYYYMMDD' tz='Asia/Tokyo'}}" }],
     ['type=semver,pattern={{version}}', { type: 'semver', priority: 900, enable: 'true', pattern: '{{version}}', value: '' }],
-    [
-      'type=semver,pattern={{version}},value=p1/v1.0.0,match=v(\\d.\\d.\\d)$',
-      { type: 'semver', priority: 900, enable: 'true', pattern: '{{version}}', value: 'p1/v1.0.0', match: 'v(\\d.\\d.\\d)$' },
-    ],
+    ['type=semver,pattern={{version}},value=p1/v1.0.0,match=v(\\d.\\d.\\d)$', { type: 'semver', priority: 900, enable: 'true', pattern: '{{version}}', value: 'p1/v1.0.0', match: 'v(\\d.\\d.\\d)$' }],
     ['type=pep440,pattern={{version}},value=1.0.0', { type: 'pep440', priority: 900, enable: 'true', pattern: '{{version}}', value: '1.0.0' }],
     ['type=match,pattern=\\d.\\d.\\d', { type: 'match', priority: 800, enable: 'true', pattern: '/\\d.\\d.\\d/', group: 0, value: '' }],
     ['type=match,pattern=v(.*),group=1,value=v1.0.0', { type: 'match', priority: 800, enable: 'true', pattern: '/v(.*)/', group: 1, value: 'v1.0.0' }],
@@ -83,10 +80,7 @@ describe('parseTagRules', () => {
     ['type=raw,value=', { type: 'raw', priority: 200, enable: 'true', value: '' }],
     ['type=sha', { type: 'sha', priority: 100, enable: 'true', prefix: 'sha-', format: 'short' }],
     ['type=sha,format=long,prefix=', { type: 'sha', priority: 100, enable: 'true', prefix: '', format: 'long' }],
-    [
-      '  TYPE=raw , Value = x , Enable={{is_default_branch}} , PRIORITY=5 , Suffix=-s ',
-      { type: 'raw', priority: 5, enable: '{{is_default_branch}}', suffix: '-s', value: 'x' },
-    ],
+    ['  TYPE=raw , Value = x , Enable={{is_default_branch}} , PRIORITY=5 , Suffix=-s ', { type: 'raw', priority: 5, enable: '{{is_default_branch}}', suffix: '-s', value: 'x' }],
     ['type=raw,value=a#b', { type: 'raw', priority: 200, enable: 'true', value: 'a#b' }],
   ])('%s', (line, expected) => {
     expect(parseTagRules(line).map(summary)).toStrictEqual([expected]);
@@ -94,13 +88,7 @@ describe('parseTagRules', () => {
 
   it('sorts by priority, keeping the written order for equal priorities', () => {
     const rules = parseTagRules('type=sha\ntype=raw,value=a\ntype=semver,pattern={{version}}\ntype=raw,value=b,priority=950\ntype=raw,value=c');
-    expect(rules.map((rule) => rule.source)).toStrictEqual([
-      'type=raw,value=b,priority=950',
-      'type=semver,pattern={{version}}',
-      'type=raw,value=a',
-      'type=raw,value=c',
-      'type=sha',
-    ]);
+    expect(rules.map((rule) => rule.source)).toStrictEqual(['type=raw,value=b,priority=950', 'type=semver,pattern={{version}}', 'type=raw,value=a', 'type=raw,value=c', 'type=sha']);
   });
 });
 
@@ -155,9 +143,27 @@ describe('parseTagRules rejects', () => {
 describe('parseImages', () => {
   it.each([
     ['name/app', [{ name: 'name/app', enable: true }]],
-    ['name/foo\nghcr.io/name/bar', [{ name: 'name/foo', enable: true }, { name: 'ghcr.io/name/bar', enable: true }]],
-    ['name/foo,ghcr.io/name/bar', [{ name: 'name/foo', enable: true }, { name: 'ghcr.io/name/bar', enable: true }]],
-    ['name=name/foo\nname=ghcr.io/name/bar,enable=false', [{ name: 'name/foo', enable: true }, { name: 'ghcr.io/name/bar', enable: false }]],
+    [
+      'name/foo\nghcr.io/name/bar',
+      [
+        { name: 'name/foo', enable: true },
+        { name: 'ghcr.io/name/bar', enable: true },
+      ],
+    ],
+    [
+      'name/foo,ghcr.io/name/bar',
+      [
+        { name: 'name/foo', enable: true },
+        { name: 'ghcr.io/name/bar', enable: true },
+      ],
+    ],
+    [
+      'name=name/foo\nname=ghcr.io/name/bar,enable=false',
+      [
+        { name: 'name/foo', enable: true },
+        { name: 'ghcr.io/name/bar', enable: false },
+      ],
+    ],
     ['ghcr.io/name/bar,enable=false', [{ name: 'ghcr.io/name/bar', enable: false }]],
     ['# comment\n\n  localhost:5000/app  \n', [{ name: 'localhost:5000/app', enable: true }]],
     ['', []],
@@ -179,7 +185,7 @@ describe('parseImages', () => {
   it.each([
     ['name=,enable=true', 'the name is empty'],
     ['name/foo,name=name/bar,enable=true', 'the name is given twice ("name/foo" and "name/bar")'],
-    ['"name/app', 'image "\"name/app": a quote (") is not closed'],
+    ['"name/app', 'image ""name/app": a quote (") is not closed'],
     ['name=name/app,enable=yes', 'enable must be true or false, not "yes"'],
     ['name=name/app,platform=linux', 'unknown attribute "platform" (use name and enable)'],
     ['name/app:1.0', 'has a tag (:1.0)'],
