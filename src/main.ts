@@ -314,7 +314,7 @@ async function buildRoute(step: Run, probes: Probes, progress: Progress): Promis
   if (gate) {
     const gateLayout = route.gateLayout;
     const source: GateSource = gateLayout
-      ? { kind: 'layout', dir: gateLayout, localName: gate.localName, nativePlatform: runPlan.platforms.find((platform) => platform.split('/')[1] === HOST_ARCH) ?? runPlan.platforms[0] ?? '' }
+      ? { kind: 'layout', dir: gateLayout, localName: gate.localName, nativePlatform: runPlan.gateLayout?.nativePlatform ?? '' }
       : { kind: 'engine', image: runPlan.tags[0] ?? gate.localName };
     // Removed by clean-up whatever happens: what the gate loads (a user's own load stays).
     if (gateLayout) saveState({ loadedImages: gateImages(gate, source) });

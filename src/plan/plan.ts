@@ -52,7 +52,7 @@ export interface Plan {
   /** Tests and scan before any push; then the loaded image is pushed by `docker push`. */
   readonly gate?: GatePlan;
   /** The gate's build into an OCI layout, for an engine whose classic image store cannot load a multi-platform image (see buildArgsForBuilder). */
-  readonly gateLayout?: { readonly dir: string; readonly buildArgs: readonly string[] };
+  readonly gateLayout?: { readonly dir: string; readonly buildArgs: readonly string[]; readonly nativePlatform: string };
   /** The image references to push (from `tags`, or computed by metadata-action's rules). */
   readonly references: readonly ImageReference[];
   /** What docker/metadata-action would output, when `images` is set. */
@@ -89,9 +89,14 @@ export function withMetadata(inputs: Inputs, context: Context, host: Host): { in
 }
 
 /** The gate, when `test` or `scan` is set: the native platform first, then test-platforms. */
+/** The platform the gate tests first (and {image} names on the classic store): the runner's own, else the first built. */
+export function nativePlatform(platforms: Inputs['platforms'], hostArchitecture: string): Inputs['platforms'][number] | undefined {
+  return platforms.find((platform) => platform.architecture === hostArchitecture) ?? platforms[0];
+}
+
 export function planGate(inputs: Inputs, hostArchitecture: string, workDir: string): GatePlan | undefined {
   if (!inputs.test && !inputs.scan) return undefined;
-  const native = inputs.platforms.find((platform) => platform.architecture === hostArchitecture) ?? inputs.platforms[0];
+  const native = nativePlatform(inputs.platforms, hostArchitecture);
   const testPlatforms = [...new Set([native?.name ?? `linux/${hostArchitecture}`, ...inputs.testPlatforms.map((platform) => platform.name)])];
   const missing = inputs.testPlatforms.filter((platform) => !inputs.platforms.some((built) => built.name === platform.name));
   if (missing.length > 0) {
@@ -186,7 +191,7 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     workDir: host.workDir,
     ...(untrustedCode ? { untrustedCode } : {}),
     ...(gate ? { gate } : {}),
-    ...(gate && inputs.platforms.length > 1 ? { gateLayout: gateLayoutPlan(withCache, files, host.workDir) } : {}),
+    ...(gate && inputs.platforms.length > 1 ? { gateLayout: gateLayoutPlan(withCache, files, host.workDir, nativePlatform(inputs.platforms, host.architecture)?.name ?? '') } : {}),
     references: inputs.tags,
     cache,
     ...(metadata ? { metadata } : {}),
@@ -196,9 +201,9 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
 }
 
 /** One build of every platform into an OCI layout folder, neither loaded nor pushed: what the gate reads on a classic store. */
-function gateLayoutPlan(inputs: Inputs, files: BuildFiles, workDir: string): { dir: string; buildArgs: string[] } {
+function gateLayoutPlan(inputs: Inputs, files: BuildFiles, workDir: string, native: string): { dir: string; buildArgs: string[]; nativePlatform: string } {
   const dir = path.join(workDir, 'gate-layout');
-  return { dir, buildArgs: buildxBuildArgs({ ...inputs, outputs: [...inputs.outputs, `type=oci,dest=${dir},tar=false`] }, { push: false, load: false }, files) };
+  return { dir, nativePlatform: native, buildArgs: buildxBuildArgs({ ...inputs, outputs: [...inputs.outputs, `type=oci,dest=${dir},tar=false`] }, { push: false, load: false }, files) };
 }
 
 /** How the build runs once the builder is known. */
