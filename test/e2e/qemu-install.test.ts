@@ -3,8 +3,9 @@
 // stand-in built from its source (../shared/images). The host's own entry is put back after
 // every test, whatever happens. The e2e project runs files one at a time, so no other test
 // needing emulation runs meanwhile.
-import { execFileSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -56,59 +57,64 @@ function inputs(repository: string, extra: Record<string, string> = {}): Record<
 
 /**
  * An engine that refuses privileged containers, as locked-down self-hosted engines do: a
- * Docker authorization plugin (the plugin protocol on a unix socket in /run/docker/plugins)
- * that denies any container create with HostConfig.Privileged, switched on in the running
- * daemon's config and reloaded with SIGHUP (authorization-plugins is a reloadable option).
+ * Docker authorization plugin (authz-no-privileged.mjs, its own process so it answers
+ * whatever this one is doing) switched on in the running daemon's config and reloaded with
+ * SIGHUP (authorization-plugins is a reloadable option). Each switch is waited for by
+ * asking the engine, not by sleeping.
  */
 async function withPrivilegedRefused<T>(work: () => Promise<T>): Promise<T> {
   const name = 'build-push-e2e-no-privileged';
   const socket = `/run/docker/plugins/${name}.sock`;
   mkdirSync('/run/docker/plugins', { recursive: true });
-  rmSync(socket, { force: true });
-  const server: Server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    request.on('end', () => {
-      const answer = (value: unknown): void => {
-        response.setHeader('Content-Type', 'application/vnd.docker.plugins.v1+json');
-        response.end(JSON.stringify(value));
-      };
-      if (request.url === '/Plugin.Activate') return answer({ Implements: ['authz'] });
-      if (request.url === '/AuthZPlugin.AuthZRes') return answer({ Allow: true });
-      const asked = JSON.parse(body || '{}') as { RequestUri?: string; RequestBody?: string };
-      let privileged = false;
-      try {
-        const created = JSON.parse(Buffer.from(asked.RequestBody ?? '', 'base64').toString('utf8')) as { HostConfig?: { Privileged?: boolean } };
-        privileged = /\/containers\/create/.test(asked.RequestUri ?? '') && created.HostConfig?.Privileged === true;
-      } catch {
-        // not a JSON body: not a container create
-      }
-      return answer(privileged ? { Allow: false, Msg: 'privileged containers are not allowed on this engine' } : { Allow: true });
+  const plugin = spawn(process.execPath, [fileURLToPath(new URL('./authz-no-privileged.mjs', import.meta.url)), socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let pluginLog = '';
+  await new Promise<void>((resolve, reject) => {
+    plugin.on('error', reject);
+    plugin.on('exit', (code) => reject(new Error(`the authorization plugin exited (${code}) before listening`)));
+    plugin.stdout.on('data', (chunk: Buffer) => {
+      pluginLog += chunk.toString('utf8');
+      if (pluginLog.includes('listening')) resolve();
     });
   });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
   const configFile = process.env.E2E_DAEMON_JSON as string;
   const pid = Number(readFileSync(process.env.E2E_DOCKERD_PIDFILE as string, 'utf8').trim());
   const original = readFileSync(configFile, 'utf8');
-  const reload = async (config: string): Promise<void> => {
-    writeFileSync(configFile, config);
+  const reload = async (plugins: string[], refused: boolean): Promise<void> => {
+    writeFileSync(configFile, JSON.stringify({ ...JSON.parse(original), 'authorization-plugins': plugins }, null, 2));
     process.kill(pid, 'SIGHUP');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (let tries = 0; (await privilegedRefused()) !== refused; tries++) {
+      if (tries === 100) throw new Error(`the engine did not ${refused ? 'start' : 'stop'} refusing privileged containers after its reload`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   };
   try {
-    await reload(JSON.stringify({ ...JSON.parse(original), 'authorization-plugins': [name] }, null, 2));
+    await reload([name], true);
     return await work();
   } finally {
     // A reload changes the plugins only when the file names them: name none, then put the
     // file back as it was (a daemon left asking a plugin that is gone is slow on every call).
-    await reload(JSON.stringify({ ...JSON.parse(original), 'authorization-plugins': [] }, null, 2));
+    await reload([], false);
     writeFileSync(configFile, original);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    plugin.kill('SIGTERM');
     rmSync(socket, { force: true });
   }
 }
 
-const run = async (stepInputs: Record<string, string>): Promise<Run> => (await runAction({ home, inputs: stepInputs })) as Run;
+/** Whether the engine refuses to create a privileged container now (asked without blocking this process). */
+async function privilegedRefused(): Promise<boolean> {
+  try {
+    const { stdout } = await execFileAsync('docker', ['create', '--privileged', QEMU_IMAGE as string]);
+    await execFileAsync('docker', ['rm', stdout.trim()]);
+    return false;
+  } catch (error) {
+    if (String((error as { stderr?: string }).stderr).includes('privileged containers are not allowed')) return true;
+    throw error;
+  }
+}
+
+const execFileAsync = promisify(execFile);
+// timeout-minutes, as a workflow would set it: a step that hangs fails with its log instead of stalling the suite.
+const run = async (stepInputs: Record<string, string>): Promise<Run> => (await runAction({ home, inputs: stepInputs, timeoutMinutes: 3 })) as Run;
 const errorLine = (result: Run): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
 
 describe.skipIf(!QEMU_IMAGE)(`a runner without QEMU${skipped}`, () => {
@@ -160,7 +166,7 @@ describe.skipIf(!QEMU_IMAGE)(`a runner without QEMU${skipped}`, () => {
     removeEmulator();
     const repository = `e2e/qemu-${randomUUID().slice(0, 8)}`;
     const result = await withPrivilegedRefused(() => run(inputs(repository)));
-    expect(result.main.exitCode).toBe(1);
+    expect(result.main.exitCode, result.main.log).toBe(1);
     expect(errorLine(result)).toContain(`qemu: cannot emulate linux/arm64: no binfmt_misc entry qemu-aarch64. Installing with ${QEMU_IMAGE} failed:`);
     expect(errorLine(result)).toContain('privileged containers are not allowed on this engine');
     expect(errorLine(result)).toContain('Build only native platforms, or allow privileged containers so the emulator can be installed');

@@ -149,9 +149,10 @@ export function cacheServiceEnv(service) {
 
 /**
  * `stopWhen(line)`: stop the step when it returns true, the way the runner stops a cancelled
- * or timed-out step: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that.
+ * or timed-out step: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that. `timeoutMs`:
+ * stop it the same way when it runs that long (the step's timeout-minutes).
  */
-function runNode(node, script, env, cwd, onLine, stopWhen) {
+function runNode(node, script, env, cwd, onLine, stopWhen, timeoutMs) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -163,6 +164,7 @@ function runNode(node, script, env, cwd, onLine, stopWhen) {
       setTimeout(() => child.kill('SIGTERM'), 7_500).unref();
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     };
+    const timer = timeoutMs ? setTimeout(cancel, timeoutMs) : undefined;
     let stdout = '';
     let stderr = '';
     let pending = '';
@@ -179,7 +181,10 @@ function runNode(node, script, env, cwd, onLine, stopWhen) {
     });
     child.stderr.on('data', (chunk) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ exitCode: code ?? 1, signal, stopped, stdout, stderr, milliseconds: performance.now() - started }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? 1, signal, stopped, stdout, stderr, milliseconds: performance.now() - started });
+    });
   });
 }
 
@@ -188,7 +193,8 @@ function runNode(node, script, env, cwd, onLine, stopWhen) {
  * options: { inputs, eventName, payload, ref, sha, repository, actor, workspace, env, actionDir, node, onLine, skipPost,
  *            cacheService ({ v2: url, token } or { v1: url, token }: see cacheServiceEnv),
  *            cancelWhen (line => boolean: cancel the job there), timeOutWhen (line => boolean: the
- *            step's timeout-minutes passes there), continueOnError }
+ *            step's timeout-minutes passes there), timeoutMinutes (the step's timeout-minutes,
+ *            by the clock), continueOnError }
  * The post step runs when action.yml's post-if (default always()) holds for the job's status.
  */
 export async function runAction(options = {}) {
@@ -261,7 +267,8 @@ export async function runAction(options = {}) {
 
   const masks = [];
   const stopWhen = options.cancelWhen ?? options.timeOutWhen;
-  const main = await runNode(node, path.join(actionDir, action.runs.main), { ...baseEnv, ...inputEnv }, workspace, options.onLine, stopWhen);
+  const timeoutMs = options.timeoutMinutes ? options.timeoutMinutes * 60_000 : undefined;
+  const main = await runNode(node, path.join(actionDir, action.runs.main), { ...baseEnv, ...inputEnv }, workspace, options.onLine, stopWhen, timeoutMs);
   main.cancelled = Boolean(options.cancelWhen && main.stopped);
   main.log = processWorkflowCommands(main.stdout, masks);
   const outputs = parseFileCommands(readFileSync(files.output, 'utf8'));
@@ -274,7 +281,7 @@ export async function runAction(options = {}) {
   let post;
   if (action.runs.post && !options.skipPost && evaluateStatusCondition(action.runs['post-if'] ?? 'always()', jobStatus)) {
     const stateEnv = Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value]));
-    post = await runNode(node, path.join(actionDir, action.runs.post), { ...baseEnv, ...inputEnv, ...stateEnv }, workspace);
+    post = await runNode(node, path.join(actionDir, action.runs.post), { ...baseEnv, ...inputEnv, ...stateEnv }, workspace, undefined, undefined, timeoutMs);
     post.log = processWorkflowCommands(post.stdout, masks);
   }
   return { main, post, jobStatus, outputs, state, summary, masks, root, runnerTemp, files, inputs, succeeded: main.exitCode === 0 };
