@@ -26,7 +26,12 @@ async function googleJson(url: string, init: RequestInit, what: string): Promise
   return body;
 }
 
-/** GitHub OIDC token → Google STS federated token → service account access token (as google-github-actions/auth does). */
+/**
+ * GitHub OIDC token → Google STS federated token → service account access token (as
+ * google-github-actions/auth does). Without a service account the federated token is the
+ * access token: direct workload identity, where the pool's principal itself holds the
+ * repository's roles.
+ */
 async function federatedAccessToken({ inputs, env, mask }: ProviderEnvironment): Promise<string> {
   const provider = inputs.gcpWorkloadIdentityProvider;
   const endpoints = googleEndpoints(env);
@@ -51,6 +56,7 @@ async function federatedAccessToken({ inputs, env, mask }: ProviderEnvironment):
   if (typeof federated !== 'string' || !federated) throw new ActionError('Google STS returned no access token');
   mask(federated);
   const account = inputs.gcpServiceAccount;
+  if (!account) return federated;
   const generated = await googleJson(
     `${endpoints.iamCredentials}/v1/projects/-/serviceAccounts/${encodeURIComponent(account)}:generateAccessToken`,
     {
@@ -74,9 +80,9 @@ export const garProvider: CredentialProvider = {
   name: 'google artifact registry',
   matches: (registry) => GAR_HOST.test(registry) || GCR_HOST.test(registry),
   configured: (_registry, inputs) =>
-    inputs.gcpAccessToken || (inputs.gcpWorkloadIdentityProvider && inputs.gcpServiceAccount)
+    inputs.gcpAccessToken || inputs.gcpWorkloadIdentityProvider
       ? { ok: true }
-      : { ok: false, missing: 'gcp-workload-identity-provider and gcp-service-account (with permissions: id-token: write), or gcp-access-token' },
+      : { ok: false, missing: 'gcp-workload-identity-provider (with permissions: id-token: write; gcp-service-account to impersonate one), or gcp-access-token' },
   credential: async (registry, environment): Promise<Credential> => {
     let token = tokens.get(environment);
     if (!token) {

@@ -1044,9 +1044,12 @@ async function serve(configPath) {
     const kid = crypto.createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 40);
 
     const oidc = await listen(http.createServer(oidcHandler(config, { privateKey, publicKey, kid }, record)), 0);
-    const gcp = await listen(http.createServer(googleHandler(config, publicKey, record)), 0);
+    // Google STS tokens, shared with the registry front: with direct workload identity
+    // (no service account) Artifact Registry takes the federated token itself.
+    const federated = new Map();
+    const gcp = await listen(http.createServer(googleHandler(config, publicKey, record, federated)), 0);
     const aws = await listen(http.createServer(awsHandler(config, publicKey, motoPort, record)), 0);
-    const front = await listen(registryFront(config, record), 443);
+    const front = await listen(registryFront(config, record, federated), 443);
     servers.push(oidc, gcp, aws, front);
     // dockerd counts registries that resolve into 127.0.0.0/8 as insecure and, when the
     // HTTPS attempt fails (wrong password), retries over plain HTTP on port 80: answer
@@ -1176,11 +1179,11 @@ function oidcHandler(config, keys, record) {
 // ---------------------------------------------------------------------------------------
 // Google: STS token exchange and IAM Credentials generateAccessToken
 
-function googleHandler(config, oidcPublicKey, record) {
+/** `federated`: token -> { expires, sub }, the STS tokens handed out (read by the registry front too). */
+function googleHandler(config, oidcPublicKey, record, federated) {
   const provider = config.gcp.workloadIdentityProvider;
   const expectedAudience = `//iam.googleapis.com/${provider}`;
   const allowedOidcAudiences = config.gcp.allowedAudiences ?? [`https://iam.googleapis.com/${provider}`];
-  const federated = new Map(); // token -> { expires, sub }
   const stsError = (res, entry, status, error, description) => {
     record({ ...entry, status, error, description });
     send(res, status, { error, error_description: description });
@@ -1249,7 +1252,7 @@ function googleHandler(config, oidcPublicKey, record) {
       const accessToken = `ya29.d.${randomToken(96)}`;
       const expiresIn = 3599;
       federated.set(accessToken, { expires: Date.now() + expiresIn * 1000, sub: verified.claims.sub });
-      record({ ...entry, status: 200 });
+      record({ ...entry, status: 200, issued: accessToken }); // a test's leak check looks for it
       return send(res, 200, { access_token: accessToken, issued_token_type: TOKEN_TYPE_ACCESS, token_type: 'Bearer', expires_in: expiresIn });
     }
 
@@ -1447,7 +1450,12 @@ function escapeXml(text) {
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
-function registryFront(config, record) {
+/**
+ * `federated`: Google STS tokens the stand-in handed out; Artifact Registry hosts take one as
+ * the oauth2accesstoken password (direct workload identity), as the real service does when the
+ * pool's principal holds the repository's roles.
+ */
+function registryFront(config, record, federated) {
   const byHost = new Map(config.registries.map((r) => [r.host, r]));
   const tokens = new Map(); // bearer -> { host, username, basic, expires }
   const TOKEN_TTL = 3600;
@@ -1492,6 +1500,12 @@ function registryFront(config, record) {
     if (username === undefined || password === undefined) {
       record({ ...entry, status: 401, error: 'no credentials' });
       return send(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': `Basic realm="https://${reg.host}${reg.tokenPath}"` });
+    }
+    const directIdentity = (reg.kind === 'gar' || reg.kind === 'gcr') && username === 'oauth2accesstoken' && (federated.get(password)?.expires ?? 0) > Date.now();
+    if (directIdentity) {
+      // The backend knows one password per user: the federated token stands for the principal.
+      entry.principal = `federated:${federated.get(password).sub}`;
+      password = config.gcp.accessToken;
     }
     const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     const status = await backendStatus(reg, authorization);

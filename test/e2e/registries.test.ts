@@ -28,7 +28,7 @@ interface Cloud {
   ecr: Account & { accounts: Account[]; public: { host: string; username: string; password: string } };
   gcp: { workloadIdentityProvider: string; serviceAccount: string; accessToken: string; username: string; host: string };
   ghcr: { host: string; username: string; token: string };
-  requests: { oidc: { audience?: string }[]; aws: unknown[]; gcp: unknown[]; clear(): void };
+  requests: { oidc: { audience?: string }[]; aws: unknown[]; gcp: { service: string; status: number; issued?: string }[]; of(service: string): { host?: string; principal?: string; status: number }[]; clear(): void };
   stop(): Promise<void>;
 }
 
@@ -127,6 +127,22 @@ describe('Google Artifact Registry via workload identity federation', () => {
     await expectPushed(cloud.gcp.host, 'proj/repo/app', id, { username: cloud.gcp.username, password: cloud.gcp.accessToken }, result.outputs.digest);
     expect(cloud.requests.oidc.some((request) => request.audience === `https://iam.googleapis.com/${cloud.gcp.workloadIdentityProvider}`)).toBe(true);
     expect(leaks(result, [cloud.gcp.accessToken])).toEqual([]);
+  });
+
+  it('direct workload identity: without a service account the STS token itself logs in and pushes', async () => {
+    cloud.requests.clear();
+    const result = await run(`${cloud.gcp.host}/proj/repo/app:direct-${id}`, { 'gcp-workload-identity-provider': cloud.gcp.workloadIdentityProvider });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(result.main.log).toContain(`${cloud.gcp.host}: logged in as oauth2accesstoken (google artifact registry)`);
+    await expectPushed(cloud.gcp.host, 'proj/repo/app', `direct-${id}`, { username: cloud.gcp.username, password: cloud.gcp.accessToken }, result.outputs.digest);
+    // One STS exchange, no service account impersonation; the registry saw the federated principal.
+    expect(cloud.requests.gcp.map((request) => `${request.service} ${request.status}`)).toEqual(['gcp-sts 200']);
+    const tokenRequests = cloud.requests.of('registry-token').filter((request) => request.host === cloud.gcp.host && request.status === 200);
+    expect(tokenRequests.length).toBeGreaterThan(0);
+    expect(tokenRequests.every((request) => request.principal?.startsWith('federated:repo:'))).toBe(true);
+    const federatedToken = cloud.requests.gcp[0]?.issued ?? '';
+    expect(federatedToken).toMatch(/^ya29\./);
+    expect(leaks(result, [federatedToken, cloud.gcp.accessToken])).toEqual([]);
   });
 
   it('accepts a ready gcp-access-token', async () => {

@@ -70,8 +70,11 @@ describe('provider configuration', () => {
       { 'gcp-service-account': 'a@p.iam.gserviceaccount.com' },
       {},
       undefined,
-      'gcp-workload-identity-provider and gcp-service-account (with permissions: id-token: write), or gcp-access-token',
+      'gcp-workload-identity-provider (with permissions: id-token: write; gcp-service-account to impersonate one), or gcp-access-token',
     ],
+    // Direct workload identity: the federated token itself, no service account.
+    ['europe-west1-docker.pkg.dev', { 'gcp-workload-identity-provider': 'projects/1/locations/global/workloadIdentityPools/p/providers/q' }, {}, 'google artifact registry', undefined],
+    ['gcr.io', { 'gcp-access-token': 'ya29.token' }, {}, 'google artifact registry', undefined],
     [
       'us-docker.pkg.dev',
       { 'gcp-service-account': 'a@p.iam.gserviceaccount.com', 'gcp-workload-identity-provider': 'projects/1/locations/global/workloadIdentityPools/p/providers/q' },
