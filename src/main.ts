@@ -30,6 +30,7 @@ import { commitDateFromPayload } from './tags/metadata.js';
 import type { ImageReference } from './tags/reference.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig, userDockerConfigDir } from './registries/docker-config.js';
+import { manifestGetsArePulls } from './registries/dockerhub.js';
 import { logIn, startHealthChecks } from './phases/login.js';
 import { maskSecret } from './mask.js';
 import { savedState, saveState } from './state.js';
@@ -116,16 +117,19 @@ async function setUp(plan: Plan, inputs: Inputs): Promise<Docker> {
   return new Docker(config.dir, 'docker', buildxPlugin);
 }
 
+/** Where the summary reads the platform manifests from: not Docker Hub, where each read is a pull; none when it is the only registry. */
+const sizeSource = (plan: Plan): ImageReference | undefined => plan.references.find((reference) => !manifestGetsArePulls(reference.registry));
+
 /**
  * What a pull of each platform downloads, for the summary: from the index verification read
  * and the platform manifests (`early`: reads started before, by digest). Best effort: a
  * failure just leaves the sizes out.
  */
 async function imageSizes(read: ManifestReader, plan: Plan, index: string, early: ReadonlyMap<string, Promise<string | undefined>>): Promise<{ sizes?: Record<string, number> }> {
-  const first = plan.references[0];
-  if (!first) return {};
+  const source = sizeSource(plan);
+  if (!source) return {};
   try {
-    const entries = await Promise.all(platformManifestDigests(index).map(async ({ digest }) => [digest, (await early.get(digest)) ?? (await read(byDigest(first, digest)))] as const));
+    const entries = await Promise.all(platformManifestDigests(index).map(async ({ digest }) => [digest, (await early.get(digest)) ?? (await read(byDigest(source, digest)))] as const));
     return { sizes: platformSizes(index, Object.fromEntries(entries), plan.platforms.length === 1 ? plan.platforms[0] : undefined) };
   } catch {
     return {};
@@ -349,8 +353,8 @@ async function buildRoute(step: Run, probes: Probes, progress: Progress): Promis
     expected = landed;
   }
   // The platform manifests buildx reported are read alongside verification, for the sizes in the summary.
-  const first = runPlan.references[0];
-  const early = new Map(first ? exportedImageManifests(build.output).map((digest) => [digest, read.direct(byDigest(first, digest)).catch(() => undefined)] as const) : []);
+  const source = sizeSource(runPlan);
+  const early = new Map(source ? exportedImageManifests(build.output).map((digest) => [digest, read.direct(byDigest(source, digest)).catch(() => undefined)] as const) : []);
   const pushed = await phases.run('verify', () => verifyPush(read, runPlan.references, expected, runPlan.platforms, retry, core.info));
   const sizes = await imageSizes(read, runPlan, pushed.raw, early);
   core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);

@@ -13,3 +13,6 @@ export const dockerHubProvider: CredentialProvider = {
     provider: 'docker hub',
   }),
 };
+
+/** Docker Hub counts every manifest GET (by tag or by digest) as a pull against the account's rate limit; a HEAD is free. */
+export const manifestGetsArePulls = (registry: string): boolean => registry === DOCKER_HUB;

@@ -33,6 +33,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -55,6 +56,8 @@ const CERTS_D_MARKER = `.${MARKER}`;
 const STATE_FILE = `/tmp/${MARKER}-cloud.state.json`;
 
 const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+/** Names for the HTTP services (cloud.namedEnv): proxy rules send 127.0.0.1 direct, names through the proxy. */
+const SERVICE_HOSTS = { oidc: `oidc.${MARKER}.test`, aws: `aws.${MARKER}.test`, gcp: `google.${MARKER}.test` };
 const STS_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const TOKEN_TYPE_ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
 const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
@@ -116,7 +119,7 @@ function writeFileAtomic(file, text, mode = 0o600) {
 }
 
 function readJsonl(file) {
-  let text = '';
+  let text;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
@@ -236,7 +239,7 @@ function hostsAdd(hostnames) {
 
 function certsDirsRemoveTagged() {
   let removed = 0;
-  let entries = [];
+  let entries;
   try {
     entries = fs.readdirSync(CERTS_D);
   } catch {
@@ -443,7 +446,22 @@ function registryTable(o) {
     table.push({ host, kind: host === 'gcr.io' ? 'gcr' : 'gar', auth: 'bearer', tokenPath: '/v2/token', service: host, users: [{ username: 'oauth2accesstoken', password: o.gcp.accessToken }] });
   }
   table.push({ host: 'ghcr.io', kind: 'ghcr', auth: 'bearer', tokenPath: '/token', service: 'ghcr.io', users: [{ username: o.ghcr.username, password: o.ghcr.token }] });
+  // Docker Hub's split: the registry API on registry-1.docker.io, its tokens from auth.docker.io.
+  table.push({
+    host: 'registry-1.docker.io',
+    kind: 'dockerhub',
+    auth: 'bearer',
+    tokenHost: 'auth.docker.io',
+    tokenPath: '/token',
+    service: 'registry.docker.io',
+    users: [{ username: o.dockerhub.username, password: o.dockerhub.token }],
+  });
   return table;
+}
+
+/** Where a bearer registry's clients get their tokens (the WWW-Authenticate realm). */
+function realmOf(reg) {
+  return `https://${reg.tokenHost ?? reg.host}${reg.tokenPath}`;
 }
 
 function htpasswdText(users) {
@@ -578,9 +596,13 @@ export async function startCloud(options = {}) {
         accessToken: `ya29.c.${alnum(60)}`,
       },
       ghcr: { username: options.ghcr?.username ?? options.actor ?? 'octocat', token: `ghs_${alnum(36)}` },
+      dockerhub: { username: options.dockerhub?.username ?? 'acmebot', token: `dckr_pat_${alnum(27)}` },
     };
     const table = registryTable(o);
-    const hostnames = table.map((r) => r.host);
+    const registryHosts = table.map((r) => r.host);
+    // Token services on their own host (auth.docker.io) resolve and are trusted the same way;
+    // the HTTP services get names too, for clients that send loopback addresses past a proxy.
+    const hostnames = [...registryHosts, ...table.flatMap((r) => (r.tokenHost ? [r.tokenHost] : [])), ...Object.values(SERVICE_HOSTS)];
 
     mark('leftovers-cleaned');
     // 1. /etc/hosts first: Go programs (dockerd) cache the file for up to 5 s
@@ -631,7 +653,8 @@ export async function startCloud(options = {}) {
       },
       aws: { audiences: o.ecr.audiences, roleArns: o.ecr.roleArns, ecrPublicPassword: o.ecrPublicPassword },
       gcp: { ...o.gcp },
-      registries: table.map(({ users, ...rest }) => rest),
+      // The passwords stay in the htpasswd files: the supervisor needs none of them.
+      registries: table.map(({ users: _users, ...rest }) => rest),
     };
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
     fs.writeFileSync(config.requestsLog, '');
@@ -705,6 +728,14 @@ export async function startCloud(options = {}) {
       BUILD_PUSH_GCP_IAM_CREDENTIALS_URL: gcpUrl,
       NODE_EXTRA_CA_CERTS: tls.caPath,
     };
+    const byName = (url, service) => url.replace('//127.0.0.1:', `//${SERVICE_HOSTS[service]}:`);
+    const namedEnv = {
+      ...env,
+      ACTIONS_ID_TOKEN_REQUEST_URL: byName(env.ACTIONS_ID_TOKEN_REQUEST_URL, 'oidc'),
+      AWS_ENDPOINT_URL: byName(awsUrl, 'aws'),
+      BUILD_PUSH_GCP_STS_URL: byName(env.BUILD_PUSH_GCP_STS_URL, 'gcp'),
+      BUILD_PUSH_GCP_IAM_CREDENTIALS_URL: byName(gcpUrl, 'gcp'),
+    };
 
     const regByHost = new Map(table.map((r) => [r.host, r]));
     const ecrAccounts = o.ecr.accounts.map((a) => {
@@ -738,7 +769,7 @@ export async function startCloud(options = {}) {
     };
 
     async function setRegistryUsers(users, { hosts: only, replace = false } = {}) {
-      for (const host of only ?? hostnames) {
+      for (const host of only ?? registryHosts) {
         const reg = regByHost.get(host);
         if (!reg) throw new Error(`unknown registry host ${host}`);
         const merged = replace ? [] : reg.users.filter((u) => !users.some((n) => n.username === u.username));
@@ -767,6 +798,7 @@ export async function startCloud(options = {}) {
 
     const cloud = {
       env,
+      namedEnv,
       hosts: hostnames,
       dir,
       caPath: tls.caPath,
@@ -804,7 +836,8 @@ export async function startCloud(options = {}) {
         iamCredentialsUrl: env.BUILD_PUSH_GCP_IAM_CREDENTIALS_URL,
       },
       ghcr: { host: 'ghcr.io', username: o.ghcr.username, token: o.ghcr.token },
-      registries: table.map((r) => ({ host: r.host, kind: r.kind, auth: r.auth, ...(r.auth === 'bearer' ? { realm: `https://${r.host}${r.tokenPath}`, service: r.service } : {}) })),
+      dockerhub: { host: 'registry-1.docker.io', username: o.dockerhub.username, token: o.dockerhub.token },
+      registries: table.map((r) => ({ host: r.host, kind: r.kind, auth: r.auth, ...(r.auth === 'bearer' ? { realm: realmOf(r), service: r.service } : {}) })),
       requests,
       setRegistryUsers,
       stop,
@@ -914,6 +947,9 @@ function parseChallenge(header) {
  * registries), answering a Basic or a Bearer challenge with the given credentials.
  * Returns { status, digest, mediaType, json, challenge }.
  */
+/** Registries whose tokens come from another host of the stand-in. */
+const SEPARATE_TOKEN_HOSTS = { 'registry-1.docker.io': 'auth.docker.io' };
+
 export async function registryManifestTls(host, repository, reference, credentials = {}, { ca = lastCa ?? readCaFallback(), method = 'GET' } = {}) {
   const url = `https://${host}/v2/${repository}/manifests/${reference}`;
   const basic = credentials.username !== undefined ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}` : undefined;
@@ -921,7 +957,8 @@ export async function registryManifestTls(host, repository, reference, credentia
   const challenge = parseChallenge(response.headers['www-authenticate']);
   if (response.status === 401 && challenge?.scheme === 'bearer' && basic) {
     const realm = new URL(challenge.realm);
-    if (realm.protocol !== 'https:' || realm.hostname !== host) throw new Error(`refusing to fetch a token from ${challenge.realm} (not ${host})`);
+    const tokenHosts = [host, ...(SEPARATE_TOKEN_HOSTS[host] ? [SEPARATE_TOKEN_HOSTS[host]] : [])];
+    if (realm.protocol !== 'https:' || !tokenHosts.includes(realm.hostname)) throw new Error(`refusing to fetch a token from ${challenge.realm} (not ${tokenHosts.join(' or ')})`);
     realm.searchParams.set('service', challenge.service ?? host);
     realm.searchParams.set('scope', challenge.scope ?? `repository:${repository}:pull`);
     const token = await httpsLocal(realm.href, { ca, headers: { Authorization: basic } });
@@ -950,7 +987,7 @@ async function serve(configPath) {
   const log = (...args) => console.log(new Date().toISOString(), ...args);
   const record = (entry) => {
     try {
-      fs.appendFileSync(config.requestsLog, JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+      fs.appendFileSync(config.requestsLog, JSON.stringify({ time: new Date().toISOString(), ...entry, peer: requestPeer.getStore() }) + '\n');
     } catch {
       // the folder is going away
     }
@@ -1089,7 +1126,18 @@ async function serve(configPath) {
   }
 }
 
+/**
+ * The client port of the request being served, in every record: a test that sent the step
+ * through a proxy matches it with the proxy's own upstream ports (who really connected).
+ */
+const requestPeer = new AsyncLocalStorage();
+
 function listen(server, port) {
+  // Each request is served with its peer port at hand (the handlers are already attached).
+  for (const handler of server.listeners('request')) {
+    server.off('request', handler);
+    server.on('request', (req, res) => requestPeer.run(req.socket.remotePort, () => handler(req, res)));
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -1457,6 +1505,7 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-aut
  */
 function registryFront(config, record, federated) {
   const byHost = new Map(config.registries.map((r) => [r.host, r]));
+  const byTokenHost = new Map(config.registries.filter((r) => r.tokenHost).map((r) => [r.tokenHost, r]));
   const tokens = new Map(); // bearer -> { host, username, basic, expires }
   const TOKEN_TTL = 3600;
 
@@ -1470,7 +1519,7 @@ function registryFront(config, record, federated) {
   };
 
   async function tokenEndpoint(reg, req, res, url) {
-    const entry = { service: 'registry-token', host: reg.host, method: req.method, path: url.pathname };
+    const entry = { service: 'registry-token', host: reg.tokenHost ?? reg.host, method: req.method, path: url.pathname, agent: String(req.headers['user-agent'] ?? '') };
     let username;
     let password;
     let scopes = url.searchParams.getAll('scope');
@@ -1499,7 +1548,7 @@ function registryFront(config, record, federated) {
     Object.assign(entry, { user: username, scope: scopes.join(' ') || undefined, serviceParam: url.searchParams.get('service') ?? undefined });
     if (username === undefined || password === undefined) {
       record({ ...entry, status: 401, error: 'no credentials' });
-      return send(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': `Basic realm="https://${reg.host}${reg.tokenPath}"` });
+      return send(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': `Basic realm="${realmOf(reg)}"` });
     }
     const directIdentity = (reg.kind === 'gar' || reg.kind === 'gcr') && username === 'oauth2accesstoken' && (federated.get(password)?.expires ?? 0) > Date.now();
     if (directIdentity) {
@@ -1522,14 +1571,27 @@ function registryFront(config, record, federated) {
 
   const handler = async (req, res) => {
     const hostHeader = String(req.headers.host ?? req.socket.servername ?? '').toLowerCase().replace(/:443$/, '');
-    const reg = byHost.get(hostHeader);
     const url = new URL(req.url, 'https://127.0.0.1');
+    const tokenService = byTokenHost.get(hostHeader);
+    if (tokenService) {
+      if (url.pathname !== tokenService.tokenPath) {
+        record({ service: 'registry-token', host: hostHeader, method: req.method, path: url.pathname, status: 404 });
+        return send(res, 404, { details: 'not found' });
+      }
+      try {
+        return await tokenEndpoint(tokenService, req, res, url);
+      } catch (error) {
+        if (!res.headersSent) send(res, 500, { details: error.message });
+        return;
+      }
+    }
+    const reg = byHost.get(hostHeader);
     if (!reg) {
       record({ service: 'registry', host: hostHeader, method: req.method, path: url.pathname, status: 421 });
       return send(res, 421, { errors: [{ code: 'UNKNOWN', message: `no registry for host ${hostHeader}` }] });
     }
     try {
-      if (reg.auth === 'bearer' && url.pathname === reg.tokenPath) return await tokenEndpoint(reg, req, res, url);
+      if (reg.auth === 'bearer' && !reg.tokenHost && url.pathname === reg.tokenPath) return await tokenEndpoint(reg, req, res, url);
     } catch (error) {
       if (!res.headersSent) send(res, 500, { errors: [{ code: 'UNKNOWN', message: error.message }] });
       return;
@@ -1539,7 +1601,8 @@ function registryFront(config, record, federated) {
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.includes(name)) headers[name] = value;
     headers['x-forwarded-proto'] = 'https';
     headers.host = reg.host;
-    const entry = { service: 'registry', host: reg.host, method: req.method, path: url.pathname, auth: 'none' };
+    // The user agent tells the step's own requests from dockerd's and BuildKit's.
+    const entry = { service: 'registry', host: reg.host, method: req.method, path: url.pathname, auth: 'none', agent: String(req.headers['user-agent'] ?? '') };
     const authz = String(req.headers.authorization ?? '');
     const bearer = /^bearer\s+(.+)$/i.exec(authz);
     const basic = /^basic\s+(.+)$/i.exec(authz);
@@ -1564,7 +1627,7 @@ function registryFront(config, record, federated) {
       for (const [name, value] of Object.entries(up.headers)) if (!HOP_BY_HOP.includes(name)) out[name] = value;
       if (up.statusCode === 401 && reg.auth === 'bearer') {
         const scope = scopeFor(url.pathname, req.method);
-        out['www-authenticate'] = `Bearer realm="https://${reg.host}${reg.tokenPath}",service="${reg.service}"${scope ? `,scope="${scope}"` : ''}`;
+        out['www-authenticate'] = `Bearer realm="${realmOf(reg)}",service="${reg.service}"${scope ? `,scope="${scope}"` : ''}`;
       }
       record({ ...entry, status: up.statusCode });
       res.writeHead(up.statusCode, out);

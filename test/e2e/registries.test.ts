@@ -3,6 +3,8 @@
 // IAM Credentials), logs in to registries served under their real hostnames over TLS
 // (test/e2e/cloud.mjs), pushes a two-platform image, and leaves no credential behind.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helpers shared with the other end-to-end files
 import { registryManifestTls, startCloud } from './cloud.mjs';
@@ -28,7 +30,8 @@ interface Cloud {
   ecr: Account & { accounts: Account[]; public: { host: string; username: string; password: string } };
   gcp: { workloadIdentityProvider: string; serviceAccount: string; accessToken: string; username: string; host: string };
   ghcr: { host: string; username: string; token: string };
-  requests: { oidc: { audience?: string }[]; aws: unknown[]; gcp: { service: string; status: number; issued?: string }[]; of(service: string): { host?: string; principal?: string; status: number }[]; clear(): void };
+  dockerhub: { host: string; username: string; token: string };
+  requests: { all: { service: string; host?: string; method?: string; path?: string; agent?: string; status: number }[]; oidc: { audience?: string }[]; aws: unknown[]; gcp: { service: string; status: number; issued?: string }[]; of(service: string): { host?: string; principal?: string; method?: string; path?: string; agent?: string; user?: string; status: number }[]; clear(): void };
   stop(): Promise<void>;
 }
 
@@ -149,6 +152,38 @@ describe('Google Artifact Registry via workload identity federation', () => {
     const result = await run(`${cloud.gcp.host}/proj/repo/app:token-${id}`, { 'gcp-access-token': cloud.gcp.accessToken });
     expect(result.main.exitCode, result.main.log).toBe(0);
     expect(leaks(result, [cloud.gcp.accessToken])).toEqual([]);
+  });
+});
+
+describe('Docker Hub with a username and an access token', () => {
+  it('logs in through auth.docker.io, pushes both platforms under docker.io/<user>/<repo>, verifies by HEAD, and logs out', async () => {
+    const { username, token } = cloud.dockerhub;
+    cloud.requests.clear();
+    const repository = `${username}/app`;
+    const result = await run(`docker.io/${repository}:${id}\ndocker.io/${repository}:also-${id}`, { 'dockerhub-username': username, 'dockerhub-token': token });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    expect(result.main.log).toContain(`docker.io: logged in as ${username} (docker hub)`);
+    const stepRequests = cloud.requests.all; // before this test's own read-back
+    // Read back the way a user would: from registry-1.docker.io, with a token from auth.docker.io.
+    await expectPushed(cloud.dockerhub.host, repository, id, { username, password: token }, result.outputs.digest);
+    await expectPushed(cloud.dockerhub.host, repository, `also-${id}`, { username, password: token }, result.outputs.digest);
+
+    const tokens = cloud.requests.of('registry-token').filter((request) => request.host === 'auth.docker.io');
+    expect(tokens.some((request) => request.status === 200 && request.user === username)).toBe(true);
+    // Docker Hub counts a manifest GET as a pull: the step's own reads are one GET (the index,
+    // for its platforms; the summary's sizes are not read there) and a HEAD for the other tag.
+    // dockerd and BuildKit say who they are.
+    const stepReads = stepRequests.filter(
+      (request) => request.service === 'registry' && request.host === cloud.dockerhub.host && request.path?.includes('/manifests/') && !/docker|buildkit|containerd|go-http-client/i.test(request.agent ?? ''),
+    );
+    const gets = stepReads.filter((request) => request.method === 'GET' && request.status === 200);
+    expect(gets, JSON.stringify(gets)).toHaveLength(1);
+    expect(stepReads.filter((request) => request.method === 'HEAD' && request.status === 200).length).toBeGreaterThanOrEqual(1);
+
+    // The post step logged out: the runner's docker config keeps no Docker Hub credential.
+    const config = readFileSync(path.join(home, '.docker', 'config.json'), 'utf8');
+    expect(config).not.toMatch(/index\.docker\.io|registry-1\.docker\.io|"docker\.io"/);
+    expect(leaks(result, [token])).toEqual([]);
   });
 });
 

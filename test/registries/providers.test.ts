@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { failureHints } from '../../src/phases/build.js';
 import { ActionError } from '../../src/errors.js';
 import { decodeEcrToken, parseEcrHost } from '../../src/registries/ecr.js';
+import { manifestGetsArePulls } from '../../src/registries/dockerhub.js';
 import { googleEndpoints } from '../../src/registries/gar.js';
 import { GHCR_FORBIDDEN_HINT } from '../../src/registries/ghcr.js';
 import { githubIdToken, ID_TOKEN_PERMISSION_HINT } from '../../src/registries/provider.js';
@@ -19,6 +20,18 @@ describe('parseEcrHost', () => {
     ['dkr.ecr.us-east-1.amazonaws.com', undefined],
   ])('%s', (host, expected) => {
     expect(parseEcrHost(host)).toEqual(expected);
+  });
+});
+
+describe('manifestGetsArePulls', () => {
+  // Docker Hub's rate limit counts manifest GETs; the summary's size reads avoid it.
+  it.each([
+    ['docker.io', true],
+    ['ghcr.io', false],
+    ['registry-1.docker.io.example.com', false],
+    ['123456789012.dkr.ecr.us-east-1.amazonaws.com', false],
+  ])('%s → %s', (registry, expected) => {
+    expect(manifestGetsArePulls(registry)).toBe(expected);
   });
 });
 

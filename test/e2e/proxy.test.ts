@@ -1,0 +1,152 @@
+// A runner behind a corporate proxy: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (upper or lower
+// case) in the job's environment. The step's own HTTP calls (the OIDC token, AWS STS and
+// ECR, the registry health check and read-back) go through a recording proxy on 127.0.0.1;
+// dockerd and BuildKit make their own calls, as they do on a runner. The services answer by
+// name (cloud.namedEnv): proxy rules send loopback addresses direct.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM helpers shared with the other end-to-end files
+import { registryManifestTls, startCloud } from './cloud.mjs';
+// @ts-expect-error plain ESM helpers shared with the other end-to-end files
+import { indexPlatforms, loadEngineEnv, runnerHome } from './engine.mjs';
+// @ts-expect-error plain ESM helpers shared with the other end-to-end files
+import { startRecordingProxy } from './recording-proxy.mjs';
+// @ts-expect-error plain ESM helpers shared with the other end-to-end files
+import { runAction } from './runner.mjs';
+// @ts-expect-error plain ESM helpers shared with the other end-to-end files
+import { findSecretLeaks } from './secrets.mjs';
+
+interface Account {
+  host: string;
+  username: string;
+  password: string;
+  roleArn: string;
+}
+
+interface StandInRequest {
+  service: string;
+  host?: string;
+  method?: string;
+  path?: string;
+  agent?: string;
+  peer?: number;
+  status: number;
+}
+
+interface Cloud {
+  env: Record<string, string>;
+  namedEnv: Record<string, string>;
+  ecr: Account;
+  ghcr: { host: string; username: string; token: string };
+  requests: { all: StandInRequest[]; clear(): void };
+  stop(): Promise<void>;
+}
+
+interface Proxy {
+  url: string;
+  requests: { kind: 'connect' | 'http'; target: string; upstreamPort?: number; refused?: string }[];
+  upstreamPorts(): Set<number>;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+interface Run {
+  main: { exitCode: number; stdout: string; stderr: string; log: string };
+  post?: { exitCode: number; stdout: string; stderr: string; log: string };
+  outputs: Record<string, string>;
+  summary: string;
+  root: string;
+}
+
+let cloud: Cloud;
+let proxy: Proxy;
+let engine: { registry: string; username: string; password: string; baseImage: string };
+let home: string;
+const id = randomUUID().slice(0, 8);
+
+beforeAll(async () => {
+  engine = loadEngineEnv();
+  home = runnerHome();
+  cloud = (await startCloud()) as Cloud;
+  proxy = (await startRecordingProxy()) as Proxy;
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await cloud?.stop();
+});
+
+beforeEach(() => {
+  cloud.requests.clear();
+  proxy.clear();
+});
+
+async function run(tags: string, extra: Record<string, string>, proxyEnv: Record<string, string>): Promise<Run> {
+  const inputs = {
+    tags,
+    context: 'example/app',
+    'build-args': `BASE_IMAGE=${engine.baseImage}`,
+    'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
+    ...extra,
+  };
+  return (await runAction({ home, eventName: 'push', env: { ...cloud.namedEnv, ...proxyEnv }, inputs, timeoutMinutes: 5 })) as Run;
+}
+
+/** The stand-ins' records of the step's own requests so far: dockerd, BuildKit and containerd name themselves. */
+function stepRequests(): StandInRequest[] {
+  return cloud.requests.all.filter((request) => request.peer && !/docker|buildkit|containerd|go-http-client/i.test(request.agent ?? ''));
+}
+
+/** Where the proxy was asked to go, once each. */
+const targets = (): string[] => [...new Set(proxy.requests.map((request) => request.target))].sort();
+
+async function expectPushed(host: string, repository: string, tag: string, credential: { username: string; password: string }, digest: string | undefined): Promise<void> {
+  const manifest = await registryManifestTls(host, repository, tag, credential);
+  expect(manifest.status, `${host}/${repository}:${tag}`).toBe(200);
+  expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+  expect(manifest.digest).toBe(digest);
+}
+
+describe('behind a proxy', () => {
+  it('ECR via OIDC: the token, STS, ECR and every registry read of the step go through HTTPS_PROXY / HTTP_PROXY', async () => {
+    const result = await run(`${cloud.ecr.host}/app:proxy-${id}`, { 'aws-role-to-assume': cloud.ecr.roleArn }, { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    const own = stepRequests(); // before this test's own read-back
+    await expectPushed(cloud.ecr.host, 'app', `proxy-${id}`, cloud.ecr, result.outputs.digest);
+
+    const oidcHost = new URL(cloud.namedEnv.ACTIONS_ID_TOKEN_REQUEST_URL as string).host;
+    const awsHost = new URL(cloud.namedEnv.AWS_ENDPOINT_URL as string).host;
+    expect(targets()).toEqual(expect.arrayContaining([oidcHost, awsHost, `${cloud.ecr.host}:443`]));
+    expect(proxy.requests.filter((request) => request.refused)).toEqual([]);
+    // Every request the stand-ins saw from the step arrived on one of the proxy's connections.
+    const services = new Set(own.map((request) => request.service));
+    expect([...services].sort()).toEqual(expect.arrayContaining(['aws', 'oidc', 'registry']));
+    const ports = proxy.upstreamPorts();
+    const direct = own.filter((request) => !ports.has(request.peer as number));
+    expect(direct, JSON.stringify(direct)).toEqual([]);
+    expect(findSecretLeaks(result, [cloud.ecr.password], [home])).toEqual([]);
+  });
+
+  it('GHCR: the health check and the read-back go through https_proxy (lower case)', async () => {
+    const result = await run(`${cloud.ghcr.host}/acme/app:proxy-${id}`, { 'github-token': cloud.ghcr.token }, { https_proxy: proxy.url });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    const own = stepRequests().filter((request) => request.host === cloud.ghcr.host);
+    await expectPushed(cloud.ghcr.host, 'acme/app', `proxy-${id}`, { username: cloud.ghcr.username, password: cloud.ghcr.token }, result.outputs.digest);
+    expect(targets()).toContain(`${cloud.ghcr.host}:443`);
+    expect(own.length).toBeGreaterThan(0);
+    const ports = proxy.upstreamPorts();
+    const direct = own.filter((request) => !ports.has(request.peer as number));
+    expect(direct, JSON.stringify(direct)).toEqual([]);
+  });
+
+  it('NO_PROXY is honoured: a registry named there is reached directly', async () => {
+    const result = await run(`${cloud.ghcr.host}/acme/app:direct-${id}`, { 'github-token': cloud.ghcr.token }, { HTTPS_PROXY: proxy.url, NO_PROXY: `example.com,${cloud.ghcr.host}` });
+    expect(result.main.exitCode, result.main.log).toBe(0);
+    const own = stepRequests().filter((request) => request.host === cloud.ghcr.host);
+    await expectPushed(cloud.ghcr.host, 'acme/app', `direct-${id}`, { username: cloud.ghcr.username, password: cloud.ghcr.token }, result.outputs.digest);
+    expect(targets()).not.toContain(`${cloud.ghcr.host}:443`);
+    expect(own.length).toBeGreaterThan(0);
+    const ports = proxy.upstreamPorts();
+    expect(own.filter((request) => ports.has(request.peer as number))).toEqual([]);
+  });
+});
