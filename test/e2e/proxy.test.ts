@@ -137,6 +137,7 @@ describe('behind a proxy', () => {
     const ports = proxy.upstreamPorts();
     const direct = own.filter((request) => !ports.has(request.peer as number));
     expect(direct, JSON.stringify(direct)).toEqual([]);
+    expect(findSecretLeaks(result, [cloud.ghcr.token], [home])).toEqual([]);
   });
 
   it('NO_PROXY is honoured: a registry named there is reached directly', async () => {
@@ -148,5 +149,6 @@ describe('behind a proxy', () => {
     expect(own.length).toBeGreaterThan(0);
     const ports = proxy.upstreamPorts();
     expect(own.filter((request) => ports.has(request.peer as number))).toEqual([]);
+    expect(findSecretLeaks(result, [cloud.ghcr.token], [home])).toEqual([]);
   });
 });
