@@ -30,6 +30,7 @@ import { commitDateFromPayload } from './tags/metadata.js';
 import type { ImageReference } from './tags/reference.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { createPrivateDockerConfig, userDockerConfigDir } from './registries/docker-config.js';
+import { planRegistries } from './registries/index.js';
 import { manifestGetsArePulls } from './registries/dockerhub.js';
 import { logIn, startHealthChecks } from './phases/login.js';
 import { maskSecret } from './mask.js';
@@ -88,6 +89,7 @@ async function plan(inputs: Inputs, context: Context): Promise<{ plan: Plan; sou
     architecture: HOST_ARCH,
     workDir,
     env: process.env,
+    planRegistries,
     now,
     ...(committed ? { commitDate: committed } : {}),
     ...(sha ? { checkedOutSha: sha } : {}),

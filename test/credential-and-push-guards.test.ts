@@ -7,8 +7,9 @@ import { classifyFailure } from '../src/retry.js';
 import { PRIVILEGED_PR_EVENTS } from '../src/plan/trust.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
+import { planRegistries } from '../src/registries/index.js';
 
-const HOST = { architecture: 'amd64', workDir: '/w/build-push-1', env: {} };
+const HOST = { planRegistries, architecture: 'amd64', workDir: '/w/build-push-1', env: {} };
 
 describe('child processes', () => {
   it('never get the step inputs (registry-auth passwords, tokens, build secrets) or state', () => {

@@ -12,8 +12,9 @@ import { parseTagRules } from '../src/tags/rules.js';
 import { parseImageReference } from '../src/tags/reference.js';
 import { fixtureContext } from './support/context.js';
 import { rawInputs } from './support/inputs.js';
+import { planRegistries } from '../src/registries/index.js';
 
-const HOST = { architecture: 'amd64', workDir: '/w/build-push-1', env: {}, now: new Date('2026-01-01T00:00:00Z') };
+const HOST = { planRegistries, architecture: 'amd64', workDir: '/w/build-push-1', env: {}, now: new Date('2026-01-01T00:00:00Z') };
 const LONG = 'x'.repeat(70_000);
 const SHELL = '$(touch /tmp/pwned); `id` | rm -rf / && echo ${HOME} > /dev/null; \'"\\';
 

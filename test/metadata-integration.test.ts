@@ -5,8 +5,9 @@ import { makePlan } from '../src/plan/plan.js';
 import { metadataVariables, outputsFor, type Report } from '../src/report/summary.js';
 import { fixtureContext } from './support/context.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
+import { planRegistries } from '../src/registries/index.js';
 
-const HOST = { architecture: 'amd64', workDir: '/t/build-push-1', env: {}, now: new Date('2026-11-26T10:00:00Z') };
+const HOST = { planRegistries, architecture: 'amd64', workDir: '/t/build-push-1', env: {}, now: new Date('2026-11-26T10:00:00Z') };
 
 describe('images + tag rules', () => {
   const inputs = inputsFrom({

@@ -169,7 +169,6 @@ export class Docker {
     return stoppable ? spawnStoppable(command, args, env, options, missing) : execCaptured(command, args, env, options, missing);
   }
 
-  /** Like run(), but a non-zero exit becomes an Error carrying the last lines of stderr. */
   /**
    * Runs docker and fails with an ActionError when it exits non-zero: `what` failed (exit
    * code, last lines), or the message `failure` makes of the result.
@@ -190,12 +189,12 @@ export function childEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.P
   return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('INPUT_') && !key.startsWith('STATE_')));
 }
 
-export function lastLines(text: string, count: number): string {
+export function lastLines(text: string, count: number, separator = '\n'): string {
   const lines = text
     .trim()
     .split(/\r?\n/)
     .filter((line) => line.trim() !== '');
-  return lines.slice(-count).join('\n') || '(no output)';
+  return lines.slice(-count).join(separator) || '(no output)';
 }
 
 /** The folders docker searches for CLI plugins, in its order: config.json's cliPluginsExtraDirs, the config folder's cli-plugins, the system folders. */

@@ -5,7 +5,7 @@ import type { Env } from '../plan/context.js';
 import { ActionError, InputError } from '../errors.js';
 import { chooseBuilder, type BuilderInfo, type BuildRequest } from '../plan/builder.js';
 import { currentContextOf, driverStatusFromSocket, engineSocket } from '../docker/engine-api.js';
-import { Docker, findBuildxPlugin } from '../docker/exec.js';
+import { Docker, findBuildxPlugin, lastLines } from '../docker/exec.js';
 
 /** Parses the text `docker buildx inspect` prints. */
 export function parseBuilderInspect(text: string): BuilderInfo {
@@ -169,7 +169,7 @@ export function createBuilderArgs(name: string, buildkitImage: string): string[]
 
 /** What went wrong creating the builder, in terms of what the user can change. */
 export function builderCreateError(buildkitImage: string, stderr: string): string {
-  const said = stderr.trim().split('\n').slice(-3).join(' ');
+  const said = lastLines(stderr, 3, ' ');
   if (/docker-init/.test(stderr)) {
     return `could not start the docker-container builder: the Docker engine cannot run containers with --init (no docker-init in its PATH; GitHub's runners have it, a self-hosted engine needs it: Debian's tini package, tini-static linked as docker-init). Docker said: ${said}`;
   }

@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Docker } from '../docker/exec.js';
-import { lastLines, runHostCommand } from '../docker/exec.js';
+import { lastLines, runHostCommand, type Docker } from '../docker/exec.js';
 import { ActionError, errorMessage } from '../errors.js';
 import type { GatePlan } from '../plan/gate.js';
 
@@ -46,9 +45,11 @@ function imageFinder(source: GateSource, docker: Docker, workDir: string, log: (
     const archive = path.join(workDir, `gate-${platform.replace(/\//g, '-')}.tar`);
     const { writeDockerArchive } = await import('../oci/archive.js');
     const imageId = await writeDockerArchive(source.dir, platform, name, archive);
-    const result = await docker.run(['load', '--input', archive]);
-    await rm(archive, { force: true });
-    if (result.exitCode !== 0) throw new ActionError(`could not load ${platform} of the built image into the engine for the gate: ${lastLines(result.stderr, 3)}`);
+    try {
+      await docker.ok(['load', '--input', archive], (result) => `could not load ${platform} of the built image into the engine for the gate: ${lastLines(result.stderr, 3)}`);
+    } finally {
+      await rm(archive, { force: true });
+    }
     log(`Loaded ${platform} of the built index as ${name} (image ID ${imageId}, its config digest in the index)`);
     return name;
   };

@@ -1,13 +1,13 @@
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { ActionError, errorMessage } from '../errors.js';
-import type { Docker } from '../docker/exec.js';
-import { lastLines } from '../docker/exec.js';
+import { lastLines, type Docker, type DockerResult } from '../docker/exec.js';
 import * as core from '@actions/core';
 import { proxiedFetch, proxyFor } from '../proxy.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import { apiBases, type BasicCredential } from '../registries/client.js';
-import { providerNamed, type RegistryPlan } from '../registries/index.js';
+import { providerNamed } from '../registries/index.js';
+import type { RegistryPlan } from '../plan/plan.js';
 import type { Credential, ProviderEnvironment } from '../registries/provider.js';
 
 /** What `GET /v2/` answered: the status and any Retry-After, or a connection error. */
@@ -64,14 +64,12 @@ export async function dockerLogin(docker: Docker, credential: Credential, checke
   // Unauthorized", so look at the registry first: a busy one is retried, not blamed on the password.
   const health = await (checked ?? registryHealth(credential.registry));
   if (health) throw new ActionError(`login to ${credential.registry} failed: the registry is not answering normally (${health})`);
-  const result = await docker.run(['login', credential.registry, '--username', credential.username, '--password-stdin'], {
-    input: credential.password,
-  });
-  if (result.exitCode !== 0) {
+  const refused = (result: DockerResult): string => {
     const detail = lastLines(result.stderr || result.stdout, 3);
     const hint = /unauthorized|401|incorrect username or password|denied/i.test(detail) ? ' Check the username and password (or token) for this registry.' : '';
-    throw new ActionError(`login to ${credential.registry} as ${credential.username} (from ${credential.provider}) was refused: ${detail}.${hint}`);
-  }
+    return `login to ${credential.registry} as ${credential.username} (from ${credential.provider}) was refused: ${detail}.${hint}`;
+  };
+  await docker.ok(['login', credential.registry, '--username', credential.username, '--password-stdin'], refused, { input: credential.password });
 }
 
 /** Starts the registry checks early, so they run while the step sets up. */

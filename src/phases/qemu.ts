@@ -2,7 +2,7 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { ActionError } from '../errors.js';
 import { QEMU_NAMES } from '../plan/architectures.js';
-import type { Docker } from '../docker/exec.js';
+import { lastLines, type Docker } from '../docker/exec.js';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
@@ -110,7 +110,7 @@ export async function ensureEmulation(
     const report = await docker.run(['run', '--privileged', '--rm', qemuImage]);
     if (report.exitCode !== 0) {
       throw new ActionError(
-        `cannot tell whether the engine's host can emulate ${architectures.map((arch) => `linux/${arch}`).join(', ')}: this runner does not see the host's binfmt_misc (it runs in a container?), and asking ${qemuImage} failed: ${report.stderr.trim().split('\n').slice(-3).join(' ')}. Build only native platforms, or let the runner run privileged containers.`,
+        `cannot tell whether the engine's host can emulate ${architectures.map((arch) => `linux/${arch}`).join(', ')}: this runner does not see the host's binfmt_misc (it runs in a container?), and asking ${qemuImage} failed: ${lastLines(report.stderr, 3, ' ')}. Build only native platforms, or let the runner run privileged containers.`,
       );
     }
     return emulationFromReport(architectures, report.stdout, qemuImage);

@@ -13,9 +13,21 @@ import { parseImageReference, type ImageReference } from '../tags/reference.js';
 import { codeTrust, untrustedCodeError } from './trust.js';
 import type { Inputs } from './inputs.js';
 import { decidePush, type PushDecision } from './push-decision.js';
-import { planRegistries, type RegistryPlan } from '../registries/index.js';
 
 /** Facts about the machine the plan is made for. */
+export interface RegistryPlan {
+  readonly registry: string;
+  /** The provider that will log in, or undefined when this step has no credentials for it. */
+  readonly provider?: string;
+  /** What would be needed to log in, when no provider is configured. */
+  readonly missing?: string;
+  /** `push`: an image goes there. `tag`: an image would, but this run does not push. `listed`: named in registry-auth. */
+  readonly usedFor: 'push' | 'tag' | 'listed';
+}
+
+/** Registry → provider, by the provider table of registries/ (planRegistries), handed in so the plan imports no layer above it. */
+export type RegistryPlanner = (inputs: Inputs, tagRegistries: readonly string[], push: boolean, env: Env) => RegistryPlan[];
+
 export interface Host {
   /** Docker architecture of this runner, e.g. amd64. */
   readonly architecture: string;
@@ -23,6 +35,8 @@ export interface Host {
   readonly workDir: string;
   /** The step's environment (credentials earlier steps exported, e.g. AWS_*). */
   readonly env: Env;
+  /** Which provider logs in to each registry: registries/index.ts planRegistries. */
+  readonly planRegistries: RegistryPlanner;
   /** `git rev-parse HEAD` of the workspace, when it is a git work tree. */
   readonly checkedOutSha?: string;
   /** The time the tag rules and the created label use. */
@@ -158,9 +172,9 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
   // Pushing or explicit registry-auth with pull request code is refused outright; the
   // automatic logins (e.g. the default github-token for ghcr.io) are simply not done.
   if (refuseCredentials && (push.push || inputs.registryAuth.length > 0)) throw new ActionError(untrustedCodeError(trust.reason));
-  const registries = planRegistries(inputs, tagRegistryList, push.push, host.env).map((entry) =>
-    refuseCredentials && entry.provider ? { registry: entry.registry, missing: 'nothing: no login while pull request code is checked out', usedFor: entry.usedFor } : entry,
-  );
+  const registries = host
+    .planRegistries(inputs, tagRegistryList, push.push, host.env)
+    .map((entry) => (refuseCredentials && entry.provider ? { registry: entry.registry, missing: 'nothing: no login while pull request code is checked out', usedFor: entry.usedFor } : entry));
   const gate = planGate(inputs, host.architecture, host.workDir);
   const cache = planCache(inputs, push.push, host.env, host.workDir, platform?.name);
   if (gate && (platform || inputs.mergeDigests))

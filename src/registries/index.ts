@@ -1,5 +1,6 @@
 import type { Env } from '../plan/context.js';
 import type { Inputs } from '../plan/inputs.js';
+import type { RegistryPlan } from '../plan/plan.js';
 import { dockerHubProvider } from './dockerhub.js';
 import { ecrProvider, ecrPublicProvider } from './ecr.js';
 import { garProvider } from './gar.js';
@@ -13,17 +14,7 @@ import type { CredentialProvider } from './provider.js';
  */
 export const PROVIDERS: readonly CredentialProvider[] = [registryAuthProvider, ghcrProvider, dockerHubProvider, ecrProvider, ecrPublicProvider, garProvider];
 
-export interface RegistryPlan {
-  readonly registry: string;
-  /** The provider that will log in, or undefined when this step has no credentials for it. */
-  readonly provider?: string;
-  /** What would be needed to log in, when no provider is configured. */
-  readonly missing?: string;
-  /** `push`: an image goes there. `tag`: an image would, but this run does not push. `listed`: named in registry-auth. */
-  readonly usedFor: 'push' | 'tag' | 'listed';
-}
-
-/** Which registries to log in to, and with which provider. Pure: no credentials are fetched here. */
+/** Which registries to log in to, and with which provider (a RegistryPlanner). Pure: no credentials are fetched here. */
 export function planRegistries(inputs: Inputs, tagRegistries: readonly string[], push: boolean, env: Env = {}): RegistryPlan[] {
   const registries = [...new Set([...tagRegistries, ...inputs.registryAuth.map((login) => login.registry)])];
   return registries.map((registry): RegistryPlan => {

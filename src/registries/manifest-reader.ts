@@ -4,8 +4,7 @@ import { RegistryClient } from './client.js';
 import { sha256Digest, summarizeManifest, type ManifestSummary } from '../oci/model.js';
 import type { ImageReference } from '../tags/reference.js';
 import { classifyFailure, withRetries, type RetryPolicy } from '../retry.js';
-import type { Docker } from '../docker/exec.js';
-import { lastLines } from '../docker/exec.js';
+import { lastLines, type Docker } from '../docker/exec.js';
 
 /** Problems with what a tag points to, compared to what was built. Empty means verified. */
 export function verificationProblems(tag: string, pushed: ManifestSummary, expectedDigest: string, expectedPlatforms: readonly string[]): string[] {
@@ -43,8 +42,10 @@ export function manifestReader(docker: Docker, credentials: ReadonlyMap<string, 
   // authentication problem (credentials a docker credential helper holds) goes to buildx.
   const throughBuildx = async (tag: ImageReference, error: unknown): Promise<string> => {
     if (classifyFailure(errorMessage(error)) === 'transient') throw error;
-    const result = await docker.run(['buildx', 'imagetools', 'inspect', '--raw', tag.full]);
-    if (result.exitCode !== 0) throw new ActionError(`${tag.full} cannot be read back: ${errorMessage(error)}; buildx: ${lastLines(result.stderr, 2)}`);
+    const result = await docker.ok(
+      ['buildx', 'imagetools', 'inspect', '--raw', tag.full],
+      (failed) => `${tag.full} cannot be read back: ${errorMessage(error)}; buildx: ${lastLines(failed.stderr, 2)}`,
+    );
     // buildx prints the raw bytes plus one newline.
     return result.stdout.endsWith('\n') ? result.stdout.slice(0, -1) : result.stdout;
   };

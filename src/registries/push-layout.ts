@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { digestAlgorithm, imageEntries, isIndexType, platformName, type Descriptor, type Platform, type ImageIndex, type ImageManifest } from '../oci/model.js';
 import { blobPath, loadManifests, pushOrder, readOciLayout, readVerifiedBlob, type LoadedManifest } from '../oci/layout.js';
+import { formatBytes } from '../format.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import type { BlobBody, RegistryClient } from './client.js';
 
@@ -77,12 +78,6 @@ export interface PushResult {
   readonly manifestsPut: number;
 }
 
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 const NO_RETRIES: RetryPolicy = { retries: 0, delayMs: 0, maxDelayMs: 0 };
 
 /** Runs `work` over `items` with at most `limit` at once; the first item alone, so it sets up auth for the rest. */
@@ -121,7 +116,7 @@ export async function pushOciLayout(layoutDir: string, target: PushTarget, clien
     const exists = await withRetries(`checking for ${blob.digest}`, retry, () => client.blobExists(repository, blob.digest, 'push'), hooks);
     if (exists) {
       blobsSkipped++;
-      options.log(`  ${blob.digest} (${formatSize(blob.size)}): already in ${where}`);
+      options.log(`  ${blob.digest} (${formatBytes(blob.size)}): already in ${where}`);
       return;
     }
     const file = blobPath(layoutDir, blob.digest);
@@ -145,7 +140,7 @@ export async function pushOciLayout(layoutDir: string, target: PushTarget, clien
     );
     blobsUploaded++;
     bytesUploaded += blob.size;
-    options.log(`  ${blob.digest} (${formatSize(blob.size)}): uploaded in ${Date.now() - started} ms`);
+    options.log(`  ${blob.digest} (${formatBytes(blob.size)}): uploaded in ${Date.now() - started} ms`);
   });
 
   let manifestsPut = 0;
@@ -164,7 +159,7 @@ export async function pushOciLayout(layoutDir: string, target: PushTarget, clien
 
   const platforms = await platformsOf(layoutDir, root, manifests);
   options.log(
-    `Pushed ${where}@${root.digest} (${platforms.join(', ') || 'no platform'}): ${blobsUploaded} blob(s) uploaded (${formatSize(bytesUploaded)}), ${blobsSkipped} already there, ${manifestsPut} manifest PUT(s)`,
+    `Pushed ${where}@${root.digest} (${platforms.join(', ') || 'no platform'}): ${blobsUploaded} blob(s) uploaded (${formatBytes(bytesUploaded)}), ${blobsSkipped} already there, ${manifestsPut} manifest PUT(s)`,
   );
   return { digest: root.digest, mediaType: root.mediaType, platforms, blobsUploaded, blobsSkipped, bytesUploaded, manifestsPut };
 }

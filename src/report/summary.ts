@@ -1,3 +1,4 @@
+import { formatBytes } from '../format.js';
 import type { Plan } from '../plan/plan.js';
 import { parseEcrHost, ECR_PUBLIC } from '../registries/ecr.js';
 import { GAR_HOST } from '../registries/gar.js';
@@ -278,18 +279,6 @@ export function cacheStats(buildxOutput: string): { cachedSteps: number; totalSt
 
 // ---------------------------------------------------------------------------
 // The summary.
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
-}
 
 /** `sha256:` and the first 12 hex digits, as docker shows image IDs. */
 export function shortDigest(digest: string): string {

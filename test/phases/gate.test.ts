@@ -5,6 +5,7 @@ import { splitCommand, type GatePlan } from '../../src/plan/gate.js';
 import { makePlan, planGate } from '../../src/plan/plan.js';
 import { fixtureContext } from '../support/context.js';
 import { expectInputError, inputsFrom } from '../support/inputs.js';
+import { planRegistries } from '../../src/registries/index.js';
 
 describe('splitCommand', () => {
   it.each<[string, string[]]>([
@@ -44,7 +45,7 @@ describe('gate inputs and plan', () => {
 
   it('loads instead of pushing, tests the native platform first', () => {
     const inputs = inputsFrom({ tags: 'r.example/app:1', test: 'npm test', 'test-platforms': 'linux/arm64' });
-    const plan = makePlan(inputs, fixtureContext('push'), { architecture: 'amd64', workDir: '/t/build-push-1', env: {} });
+    const plan = makePlan(inputs, fixtureContext('push'), { planRegistries, architecture: 'amd64', workDir: '/t/build-push-1', env: {} });
     expect(plan.gate).toEqual({ test: ['npm', 'test'], testPlatforms: ['linux/amd64', 'linux/arm64'], localName: 'build-push-gate:build-push-1' });
     expect(plan.buildArgs).toContain('--load');
     expect(plan.buildArgs).not.toContain('--push');
@@ -52,7 +53,7 @@ describe('gate inputs and plan', () => {
   });
 
   it('tags a gated image without tags with a local name', () => {
-    const plan = makePlan(inputsFrom({ scan: 'scan {image}' }), fixtureContext('pull_request'), { architecture: 'amd64', workDir: '/t/build-push-2', env: {} });
+    const plan = makePlan(inputsFrom({ scan: 'scan {image}' }), fixtureContext('pull_request'), { planRegistries, architecture: 'amd64', workDir: '/t/build-push-2', env: {} });
     expect(plan.buildArgs.join(' ')).toContain('--tag build-push-gate:build-push-2');
   });
 });

@@ -8,6 +8,7 @@ import { mergeArgs, missingFromMerge, parseDigestList, splitOutputArgs, splitPla
 import { parsePlatforms } from '../../src/plan/inputs.js';
 import { fixtureContext } from '../support/context.js';
 import { expectInputError, inputsFrom } from '../support/inputs.js';
+import { planRegistries } from '../../src/registries/index.js';
 
 const A = `sha256:${'a'.repeat(64)}`;
 const B = `sha256:${'b'.repeat(64)}`;
@@ -64,7 +65,7 @@ describe('merge digests', () => {
 });
 
 describe('plans', () => {
-  const host = { architecture: 'amd64', workDir: '/w/build-push-1', env: {} };
+  const host = { planRegistries, architecture: 'amd64', workDir: '/w/build-push-1', env: {} };
 
   it('push-by-digest builds one platform with no tags', () => {
     const plan = makePlan(inputsFrom({ images: 'ghcr.io/acme/app', 'push-by-digest': 'true' }), fixtureContext('push'), host);
@@ -87,7 +88,7 @@ describe('plans', () => {
 
 describe('single-platform annotations', () => {
   it('drops index-level annotations, which buildx refuses for a single-platform export', () => {
-    const host = { architecture: 'amd64', workDir: '/w/build-push-1', env: {} };
+    const host = { planRegistries, architecture: 'amd64', workDir: '/w/build-push-1', env: {} };
     const single = makePlan(inputsFrom({ images: 'ghcr.io/acme/app', platforms: 'linux/amd64' }), fixtureContext('push'), host);
     expect(single.buildArgs.some((arg) => arg.startsWith('index:'))).toBe(false);
     expect(single.buildArgs.some((arg) => arg.startsWith('manifest:'))).toBe(true);

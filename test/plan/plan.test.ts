@@ -5,8 +5,9 @@ import { buildArgsForBuilder, makePlan, type Host } from '../../src/plan/plan.js
 import { decidePush } from '../../src/plan/push-decision.js';
 import { EVENTS, fixtureContext } from '../support/context.js';
 import { expectInputError, inputsFrom } from '../support/inputs.js';
+import { planRegistries } from '../../src/registries/index.js';
 
-const HOST: Host = { architecture: 'amd64', workDir: '/home/runner/work/_temp/build-push-1a2b3c4d', env: {} };
+const HOST: Host = { planRegistries, architecture: 'amd64', workDir: '/home/runner/work/_temp/build-push-1a2b3c4d', env: {} };
 const TAGS = 'ghcr.io/acme/app:1.2.3\nghcr.io/acme/app:latest\ndocker.io/acme/app:1.2.3';
 const REGISTRY_AUTH = ['- registry: ghcr.io', '  username: octocat', '  password: ghp_TOPSECRET', '- registry: quay.io', '  username: robot', '  password: quay-TOPSECRET'].join('\n');
 

@@ -4,6 +4,7 @@ import { makePlan } from '../../src/plan/plan.js';
 import { codeTrust } from '../../src/plan/trust.js';
 import type { Context } from '../../src/plan/context.js';
 import { inputsFrom } from '../support/inputs.js';
+import { planRegistries } from '../../src/registries/index.js';
 
 const BASE = 'b'.repeat(40);
 const HEAD = 'h'.repeat(40);
@@ -34,7 +35,7 @@ describe('codeTrust', () => {
 });
 
 describe('makePlan on pull_request_target with pull request code', () => {
-  const host = { architecture: 'amd64', workDir: '/t/w', env: {}, checkedOutSha: HEAD };
+  const host = { planRegistries, architecture: 'amd64', workDir: '/t/w', env: {}, checkedOutSha: HEAD };
   const auth = '- registry: registry.example.com\n  username: u\n  password: p';
 
   it('refuses to log in, explaining the risk', () => {
@@ -62,7 +63,7 @@ describe('makePlan on pull_request_target with pull request code', () => {
 
 describe('automatic logins with pull request code', () => {
   it('are skipped instead of refused when nothing is pushed (the default github-token for ghcr.io)', () => {
-    const host = { architecture: 'amd64', workDir: '/t/w', env: {}, checkedOutSha: 'h'.repeat(40) };
+    const host = { planRegistries, architecture: 'amd64', workDir: '/t/w', env: {}, checkedOutSha: 'h'.repeat(40) };
     const plan = makePlan(inputsFrom({ tags: 'ghcr.io/acme/app:pr', 'github-token': 'ghs_x' }), context('pull_request_target'), host);
     expect(plan.registries).toEqual([{ registry: 'ghcr.io', missing: 'nothing: no login while pull request code is checked out', usedFor: 'tag' }]);
   });

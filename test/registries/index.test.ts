@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planRegistries, providerNamed, PROVIDERS, type RegistryPlan } from '../../src/registries/index.js';
+import { planRegistries, providerNamed, PROVIDERS } from '../../src/registries/index.js';
+import type { RegistryPlan } from '../../src/plan/plan.js';
 import { inputsFrom } from '../support/inputs.js';
 
 const AUTH = (...registries: string[]): string => registries.map((registry, index) => `- registry: ${registry}\n  username: user${index}\n  password: pw${index}`).join('\n');

@@ -8,7 +8,6 @@ import {
   escapeHtml,
   escapeMarkdown,
   fencedBlock,
-  formatBytes,
   formatDuration,
   OUTPUT_NAMES,
   outputsFor,
@@ -400,18 +399,6 @@ describe('cacheStats (real buildx output)', () => {
 });
 
 describe('formatting helpers', () => {
-  it.each([
-    [0, '0 B'],
-    [999, '999 B'],
-    [1000, '1.0 kB'],
-    [2_345_678, '2.3 MB'],
-    [12_345_678, '12 MB'],
-    [999_999_999, '1000 MB'],
-    [3_500_000_000, '3.5 GB'],
-  ])('formatBytes(%d) → %s', (bytes, text) => {
-    expect(formatBytes(bytes)).toBe(text);
-  });
-
   it('shortens digests as docker does', () => {
     expect(shortDigest(DIGEST)).toBe('sha256:8347c52bd405');
     expect(shortDigest('not-a-digest')).toBe('not-a-digest');

@@ -10,6 +10,7 @@ import { makePlan, type Plan } from '../../src/plan/plan.js';
 import { repositoryFromPayload } from '../../src/phases/repository.js';
 import { outputsFor, type OutputName } from '../../src/report/summary.js';
 import { FIXTURES, rawInputs } from './inputs.js';
+import { planRegistries } from '../../src/registries/index.js';
 
 export const PARITY_FIXTURES = path.join(FIXTURES, 'metadata-action');
 const EVENTS = path.join(PARITY_FIXTURES, 'events');
@@ -82,6 +83,7 @@ export function runParityCase(envFile: string, suiteInputs: SuiteInputs, extraEn
   // The event paths are relative to metadata-action's checkout: the file name is what counts.
   const context = contextIn(env.GITHUB_EVENT_PATH ? { ...env, GITHUB_EVENT_PATH: path.join(EVENTS, path.basename(env.GITHUB_EVENT_PATH)) } : env, '/work', '/tmp');
   const plan = makePlan(inputs, context, {
+    planRegistries,
     architecture: 'amd64',
     workDir: '/tmp/build-push-parity',
     env,
