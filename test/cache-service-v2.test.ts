@@ -8,30 +8,10 @@ import * as path from 'node:path';
 import * as cache from '@actions/cache';
 import { BlockBlobClient } from '@azure/storage-blob';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-// @ts-expect-error plain ESM helper shared with the e2e tests
-import { findCacheEntry, parseBlockList, parseByteRange, startCacheServiceV2 } from './e2e/cache-service-v2.mjs';
-
-interface Entry {
-  key: string;
-  version: string;
-  scope: string;
-  finalized: boolean;
-  sizeBytes: number;
-}
-interface Service {
-  url: string;
-  token: string;
-  env: Record<string, string>;
-  entries: Entry[];
-  requests: { method: string; path: string; route: string; status: number }[];
-  dataOf(entry: Entry): Buffer | undefined;
-  mintToken(scopes: { scope: string; permission: number }[], options?: { lifetimeSeconds?: number }): string;
-  fail(route: string, fault: { status: number; code?: string; msg?: string; headers?: Record<string, string>; times?: number }): void;
-  close(): Promise<void>;
-}
+import { findCacheEntry, parseBlockList, parseByteRange, startCacheServiceV2, type CacheServiceV2 } from './e2e/cache-service-v2.mjs';
 
 const TWIRP = 'twirp/github.actions.results.api.v1.CacheService';
-let service: Service;
+let service: CacheServiceV2;
 let root: string;
 let stdout: string[];
 
@@ -62,7 +42,7 @@ function folder(name: string, files: Record<string, string>): string {
 }
 
 beforeAll(async () => {
-  service = (await startCacheServiceV2()) as Service;
+  service = await startCacheServiceV2();
   root = mkdtempSync(path.join(os.tmpdir(), 'cache-v2-'));
 });
 
@@ -97,7 +77,7 @@ describe('@actions/cache v2 against the stand-in', () => {
     expect(id).toBeGreaterThan(0);
     const entry = service.entries.find((candidate) => candidate.key === 'deps-linux-1111');
     expect(entry).toMatchObject({ finalized: true, scope: 'refs/heads/main' });
-    expect(entry?.sizeBytes).toBe(service.dataOf(entry as Entry)?.length);
+    expect(entry?.sizeBytes).toBe(service.dataOf(entry!)?.length);
     expect(service.requests.filter((request) => request.route).map((request) => `${request.route} ${request.status}`)).toEqual([
       'CreateCacheEntry 200',
       'blob-put 201',

@@ -6,39 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, EARLIER_LOGIN, indexPlatforms, loadEngineEnv, registryBlob, registryManifest, runnerHome, testDockerConfig } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { REPO_ROOT, runAction } from './runner.mjs';
-// @ts-expect-error plain ESM helper shared by the end-to-end files
+import type { ImageIndex, ImageManifest } from '../../src/oci/model.js';
+import { docker, EARLIER_LOGIN, indexPlatforms, loadEngineEnv, registryBlob, registryManifest, runnerHome, testDockerConfig, type Engine } from './engine.mjs';
+import { REPO_ROOT, runAction, type ActionRun, type RunActionOptions } from './runner.mjs';
 import { findSecretLeaks } from './secrets.mjs';
-
-interface Engine {
-  registry: string;
-  username: string;
-  password: string;
-  baseImage: string;
-}
-
-interface StepResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  log: string;
-}
-
-interface Run {
-  main: StepResult & { cancelled?: boolean };
-  /** Absent when action.yml's post-if skipped it. */
-  post?: StepResult;
-  jobStatus: 'success' | 'failure' | 'cancelled';
-  outputs: Record<string, string>;
-  state: Record<string, string>;
-  summary: string;
-  root: string;
-  runnerTemp: string;
-  succeeded: boolean;
-}
 
 let engine: Engine;
 let home: string;
@@ -60,27 +31,27 @@ function appInputs(tags: string, extra: Record<string, string> = {}): Record<str
   };
 }
 
-async function run(options: Record<string, unknown>): Promise<Run> {
-  return (await runAction({ home, ...options })) as Run;
+async function run(options: RunActionOptions): Promise<ActionRun> {
+  return runAction({ home, ...options });
 }
 
 /** Fails if a secret (raw, base64, base64 of user:secret) appears anywhere the action wrote or printed. */
-function expectNoSecretLeak(result: Run, secrets: string[]): void {
+function expectNoSecretLeak(result: ActionRun, secrets: string[]): void {
   expect(findSecretLeaks(result, secrets.map((secret) => ({ secret, username: engine.username })), [home])).toEqual([]);
 }
 
-function failureMessage(result: Run): string {
+function failureMessage(result: ActionRun): string {
   return result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
 }
 
 beforeAll(() => {
-  engine = loadEngineEnv() as Engine;
+  engine = loadEngineEnv();
   home = runnerHome();
 });
 
 describe('push event', () => {
   const name = `e2e/app-${unique()}`;
-  let result: Run;
+  let result: ActionRun;
 
   beforeAll(async () => {
     result = await run({ eventName: 'push', payload: event('push'), inputs: appInputs(`${engine.registry}/${name}:1.0.0,${engine.registry}/${name}:latest`) });
@@ -97,7 +68,7 @@ describe('push event', () => {
     for (const tag of ['1.0.0', 'latest']) {
       const manifest = await registryManifest(engine, name, tag);
       expect(manifest.status).toBe(200);
-      expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(indexPlatforms(manifest.json!)).toEqual(['linux/amd64', 'linux/arm64']);
       expect(manifest.digest).toBe(result.outputs.digest);
     }
     expect(result.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -144,7 +115,7 @@ describe('push event', () => {
 describe('docker/metadata-action rules (images + tags)', () => {
   const name = `e2e/meta-${unique()}`;
   const sha = 'abcdef0123456789abcdef0123456789abcdef01';
-  let result: Run;
+  let result: ActionRun;
 
   beforeAll(async () => {
     result = await run({
@@ -173,18 +144,18 @@ describe('docker/metadata-action rules (images + tags)', () => {
 
   it('writes the OCI annotations on the index and the labels into each image config', async () => {
     const index = await registryManifest(engine, name, '1.2.3');
-    expect(index.json.annotations).toMatchObject({
+    expect(index.json!.annotations).toMatchObject({
       'org.opencontainers.image.version': '1.2.3',
       'org.opencontainers.image.revision': sha,
       'org.opencontainers.image.source': 'https://github.com/acme/app',
       'org.opencontainers.image.licenses': 'MIT',
       'org.opencontainers.image.title': 'app',
     });
-    const arm = index.json.manifests.find((entry: { platform?: { architecture?: string } }) => entry.platform?.architecture === 'arm64');
-    const image = await registryManifest(engine, name, arm.digest);
-    expect(image.json.annotations['org.opencontainers.image.version']).toBe('1.2.3');
-    const config = await registryBlob(engine, name, image.json.config.digest as string);
-    expect(config.json.config.Labels).toMatchObject({
+    const arm = (index.json as ImageIndex).manifests.find((entry) => entry.platform?.architecture === 'arm64');
+    const image = await registryManifest(engine, name, arm!.digest);
+    expect(image.json!.annotations!['org.opencontainers.image.version']).toBe('1.2.3');
+    const config = await registryBlob(engine, name, (image.json as ImageManifest).config.digest);
+    expect(config.json!.config!.Labels).toMatchObject({
       'org.opencontainers.image.version': '1.2.3',
       'org.opencontainers.image.revision': sha,
       'org.opencontainers.image.description': 'An app',
@@ -207,18 +178,18 @@ describe('reproducible: true', () => {
     });
     expect(result.main.exitCode, result.main.log).toBe(0);
     const index = await registryManifest(engine, name, 'r1');
-    expect(index.json.annotations['org.opencontainers.image.created']).toBe('2026-01-02T03:04:05.000Z');
-    const amd = index.json.manifests.find((entry: { platform?: { architecture?: string } }) => entry.platform?.architecture === 'amd64');
-    const image = await registryManifest(engine, name, amd.digest);
-    const config = await registryBlob(engine, name, image.json.config.digest as string);
-    expect(config.json.created).toBe('2026-01-02T03:04:05Z');
-    expect(config.json.config.Labels['org.opencontainers.image.created']).toBe('2026-01-02T03:04:05.000Z');
+    expect(index.json!.annotations!['org.opencontainers.image.created']).toBe('2026-01-02T03:04:05.000Z');
+    const amd = (index.json as ImageIndex).manifests.find((entry) => entry.platform?.architecture === 'amd64');
+    const image = await registryManifest(engine, name, amd!.digest);
+    const config = await registryBlob(engine, name, (image.json as ImageManifest).config.digest);
+    expect(config.json!.created).toBe('2026-01-02T03:04:05Z');
+    expect(config.json!.config!.Labels!['org.opencontainers.image.created']).toBe('2026-01-02T03:04:05.000Z');
   });
 });
 
 describe('pull_request event', () => {
   const name = `e2e/pr-${unique()}`;
-  let result: Run;
+  let result: ActionRun;
 
   beforeAll(async () => {
     result = await run({ eventName: 'pull_request', ref: 'refs/pull/7/merge', payload: event('pull_request'), inputs: appInputs(`${engine.registry}/${name}:pr-7`) });
@@ -254,7 +225,7 @@ describe('dry-run', () => {
     expect(plan.push).toEqual({ push: true, reason: 'event push pushes (push: auto)' });
     expect(plan.buildx).toEqual(expect.arrayContaining(['docker', 'buildx', 'build', '--push', '--tag', tag, 'example/app']));
     expect(result.summary).toContain('dry run');
-    expect((await registryManifest(engine, tag.split('/').slice(1).join('/').split(':')[0], '1')).status).toBe(404);
+    expect((await registryManifest(engine, tag.split('/').slice(1).join('/').split(':')[0]!, '1')).status).toBe(404);
     // Main succeeded: post-if (failure() || cancelled()) skips the post step.
     expect(result.jobStatus).toBe('success');
     expect(result.post).toBeUndefined();
@@ -294,7 +265,7 @@ describe('failures fail the step with one clear message', () => {
       expect(failureMessage(result)).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
       expect(result.outputs.pushed).toBe('false');
       const [repository, tag] = (inputs.tags ?? '').slice(engine.registry.length + 1).split(':');
-      expect((await registryManifest(engine, repository, tag)).status).toBe(404);
+      expect((await registryManifest(engine, repository!, tag!)).status).toBe(404);
       expect(result.post?.exitCode).toBe(0);
       expect(readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'))).toEqual([]);
       expectNoSecretLeak(result, [engine.password, 'definitely-wrong-password']);

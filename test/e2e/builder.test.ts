@@ -5,17 +5,8 @@
 import { renameSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, imageStore, indexPlatforms, loadEngineEnv, registryManifest, runnerHome } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { runAction } from './runner.mjs';
-
-interface Run {
-  main: { exitCode: number; stdout: string; log: string; cancelled?: boolean };
-  post?: { exitCode: number; log: string };
-  outputs: Record<string, string>;
-  runnerTemp: string;
-}
+import { docker, imageStore, indexPlatforms, loadEngineEnv, registryManifest, runnerHome, type Engine } from './engine.mjs';
+import { runAction, type ActionRun, type RunActionOptions } from './runner.mjs';
 
 const why = process.env.E2E_BUILDKIT_IMAGE
   ? imageStore() === 'classic'
@@ -23,7 +14,7 @@ const why = process.env.E2E_BUILDKIT_IMAGE
     : ' (skipped: the containerd image store needs no builder of the step\'s own)'
   : ' (skipped: no moby/buildkit stand-in was loaded; ../shared/images is absent)';
 
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let home: string;
 
 function inputs(repository: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -36,10 +27,10 @@ function inputs(repository: string, extra: Record<string, string> = {}): Record<
   };
 }
 
-const run = async (options: Record<string, unknown>): Promise<Run> => (await runAction({ home, ...options })) as Run;
-const errorLine = (result: Run): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+const run = async (options: RunActionOptions): Promise<ActionRun> => await runAction({ home, ...options });
+const errorLine = (result: ActionRun): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
 /** The builder the step named in its log. */
-const createdBuilder = (result: Run): string => /Creating docker-container builder (build-push-[0-9a-f]{8})/.exec(result.main.log)?.[1] ?? '';
+const createdBuilder = (result: ActionRun): string => /Creating docker-container builder (build-push-[0-9a-f]{8})/.exec(result.main.log)?.[1] ?? '';
 
 /** What a builder leaves in the engine and in buildx while it exists: its container, its state volume, its buildx entry. */
 function leftovers(name: string): string[] {
@@ -65,7 +56,7 @@ describe.skipIf(why !== '')(`the docker-container builder on the classic image s
     const name = createdBuilder(result);
     expect(name, result.main.log).not.toBe('');
     expect(result.main.log).toContain(`--driver docker-container --driver-opt image=${process.env.E2E_BUILDKIT_IMAGE} --driver-opt network=host --buildkitd-flags --allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host --bootstrap`);
-    expect(indexPlatforms((await registryManifest(engine, repository, '1')).json)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(indexPlatforms((await registryManifest(engine, repository, '1')).json!)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(result.main.log).toContain(`Removed builder ${name}`);
     expect(leftovers(name)).toEqual([]);
   });
@@ -104,7 +95,7 @@ describe.skipIf(why !== '')(`the docker-container builder on the classic image s
     const repository = `e2e/builder-${randomUUID().slice(0, 8)}`;
     // dockerd looks docker-init up each time it starts a container with --init.
     renameSync(init, `${init}.away`);
-    let result: Run;
+    let result: ActionRun;
     try {
       result = await run({ inputs: inputs(repository) });
     } finally {

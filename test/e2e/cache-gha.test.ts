@@ -7,32 +7,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helper
-import { startCacheServiceV2 } from './cache-service-v2.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, imageStore, loadEngineEnv, registryManifest, runStepFromCache, runnerHome } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { REPO_ROOT, runAction } from './runner.mjs';
+import type { ImageIndex, ImageManifest } from '../../src/oci/model.js';
+import { startCacheServiceV2, type CacheServiceV2 } from './cache-service-v2.mjs';
+import { docker, imageStore, loadEngineEnv, registryManifest, runStepFromCache, runnerHome, type Engine } from './engine.mjs';
+import { REPO_ROOT, runAction, type ActionRun } from './runner.mjs';
 
-interface Run {
-  main: { exitCode: number; stdout: string; log: string };
-  outputs: Record<string, string>;
-}
-interface Entry {
-  key: string;
-  finalized: boolean;
-}
-interface Service {
-  url: string;
-  token: string;
-  entries: Entry[];
-  fail: (route: string, fault: Record<string, unknown>) => void;
-  close: () => Promise<void>;
-}
-
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let home: string;
-let service: Service;
+let service: CacheServiceV2;
 let workspace: string;
 
 /** Whether this engine's buildx speaks the v2 cache service (0.21 and later). */
@@ -42,15 +24,15 @@ const speaksV2 = major > 0 || minor >= 21;
 beforeAll(async () => {
   engine = loadEngineEnv();
   home = runnerHome();
-  service = (await startCacheServiceV2()) as Service;
+  service = await startCacheServiceV2();
   // A workspace of its own: the second build changes a file of the app.
   workspace = mkdtempSync(path.join(os.tmpdir(), 'cache-gha-'));
-  cpSync(path.join(REPO_ROOT as string, 'example', 'app'), path.join(workspace, 'app'), { recursive: true });
+  cpSync(path.join(REPO_ROOT, 'example', 'app'), path.join(workspace, 'app'), { recursive: true });
 });
 afterAll(async () => service?.close());
 
-async function build(repository: string, tag: string, cache: string): Promise<Run> {
-  return (await runAction({
+async function build(repository: string, tag: string, cache: string): Promise<ActionRun> {
+  return await runAction({
     home,
     workspace,
     eventName: 'push',
@@ -63,15 +45,15 @@ async function build(repository: string, tag: string, cache: string): Promise<Ru
       'build-args': `BASE_IMAGE=${engine.baseImage}`,
       'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
     },
-  })) as Run;
+  });
 }
 
 /** The RUN layer (the second) of one platform's image under a tag. */
 async function runLayer(repository: string, tag: string, architecture: string): Promise<string | undefined> {
   const index = await registryManifest(engine, repository, tag);
-  const entry = (index.json?.manifests as { digest: string; platform?: { architecture?: string } }[]).find((candidate) => candidate.platform?.architecture === architecture);
+  const entry = (index.json as ImageIndex).manifests.find((candidate) => candidate.platform?.architecture === architecture);
   const manifest = await registryManifest(engine, repository, entry?.digest ?? '');
-  return (manifest.json?.layers as { digest: string }[] | undefined)?.[1]?.digest;
+  return (manifest.json as ImageManifest | undefined)?.layers?.[1]?.digest;
 }
 
 describe.skipIf(!speaksV2)(`cache: gha on the v2 service (buildx ${process.env.E2E_BUILDX_VERSION}, ${imageStore()} store)`, () => {

@@ -8,18 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helper
 import { startCacheService } from './cache-service.mjs';
-// @ts-expect-error plain ESM helper
 import { startCacheServiceV2 } from './cache-service-v2.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, loadEngineEnv, runStepFromCache, runnerHome } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { REPO_ROOT, runAction } from './runner.mjs';
-
-interface Run {
-  main: { exitCode: number; log: string };
-}
+import { docker, loadEngineEnv, runStepFromCache, runnerHome, type Engine } from './engine.mjs';
+import { REPO_ROOT, runAction, type ActionRun } from './runner.mjs';
 
 /** What the test reads of either service: the step's variables, the saved data, whether data was uploaded. */
 interface CacheService {
@@ -29,25 +21,11 @@ interface CacheService {
   close(): Promise<void>;
 }
 
-interface V1 {
-  env: Record<string, string>;
-  entries: { committed: boolean; data: Buffer }[];
-  requests: { method: string }[];
-  close(): Promise<void>;
-}
-interface V2 {
-  env: Record<string, string>;
-  entries: { finalized: boolean }[];
-  requests: { route: string }[];
-  dataOf(entry: unknown): Buffer | undefined;
-  close(): Promise<void>;
-}
-
 const SERVICES: { name: string; start: () => Promise<CacheService> }[] = [
   {
     name: 'the v2 cache service (github.com)',
     start: async () => {
-      const service = (await startCacheServiceV2()) as V2;
+      const service = await startCacheServiceV2();
       return {
         env: service.env,
         saved: () => service.entries.filter((entry) => entry.finalized).map((entry) => service.dataOf(entry) ?? Buffer.alloc(0)),
@@ -59,7 +37,7 @@ const SERVICES: { name: string; start: () => Promise<CacheService> }[] = [
   {
     name: 'the v1 cache service (GHES)',
     start: async () => {
-      const service = (await startCacheService()) as V1;
+      const service = await startCacheService();
       return {
         env: service.env,
         saved: () => service.entries.filter((entry) => entry.committed).map((entry) => entry.data),
@@ -70,7 +48,7 @@ const SERVICES: { name: string; start: () => Promise<CacheService> }[] = [
   },
 ];
 
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let home: string;
 let workspace: string;
 let service: CacheService;
@@ -80,8 +58,8 @@ beforeAll(() => {
   engine = loadEngineEnv();
 });
 
-async function build(sha: string): Promise<Run> {
-  return (await runAction({
+async function build(sha: string): Promise<ActionRun> {
+  return await runAction({
     home,
     workspace,
     eventName: 'push',
@@ -94,7 +72,7 @@ async function build(sha: string): Promise<Run> {
       'build-args': `BASE_IMAGE=${engine.baseImage}`,
       'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
     },
-  })) as Run;
+  });
 }
 
 describe.each(SERVICES)('cache: local through @actions/cache, $name', ({ start }) => {

@@ -5,17 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, loadEngineEnv, registryManifest, runStepFromCache, runnerHome, testDockerConfig } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { REPO_ROOT, runAction } from './runner.mjs';
+import type { ImageIndex, ImageManifest } from '../../src/oci/model.js';
+import { docker, loadEngineEnv, registryManifest, runStepFromCache, runnerHome, testDockerConfig, type Engine } from './engine.mjs';
+import { REPO_ROOT, runAction, type ActionRun } from './runner.mjs';
 
-interface Run {
-  main: { exitCode: number; log: string };
-  outputs: Record<string, string>;
-}
-
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let home: string;
 let workspace: string;
 const repository = `e2e/cache-${randomUUID().slice(0, 8)}`;
@@ -27,8 +21,8 @@ beforeAll(() => {
   cpSync(path.join(REPO_ROOT, 'example', 'app'), path.join(workspace, 'app'), { recursive: true });
 });
 
-async function build(tag: string): Promise<Run> {
-  return (await runAction({
+async function build(tag: string): Promise<ActionRun> {
+  return await runAction({
     home,
     workspace,
     eventName: 'push',
@@ -39,16 +33,16 @@ async function build(tag: string): Promise<Run> {
       'build-args': `BASE_IMAGE=${engine.baseImage}`,
       'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
     },
-  })) as Run;
+  });
 }
 
 /** The layer digests of one platform's image under a tag of the test repository. */
 async function platformLayers(tag: string, architecture: string): Promise<string[]> {
   const index = await registryManifest(engine, repository, tag);
-  const entry = (index.json?.manifests as { digest: string; platform?: { architecture?: string } }[] | undefined)?.find((candidate) => candidate.platform?.architecture === architecture);
+  const entry = (index.json as ImageIndex | undefined)?.manifests?.find((candidate) => candidate.platform?.architecture === architecture);
   expect(entry, `linux/${architecture} in ${repository}:${tag}`).toBeDefined();
   const manifest = await registryManifest(engine, repository, entry?.digest ?? '');
-  const layers = (manifest.json?.layers as { digest: string }[] | undefined)?.map((layer) => layer.digest) ?? [];
+  const layers = (manifest.json as ImageManifest | undefined)?.layers?.map((layer) => layer.digest) ?? [];
   expect(layers, `layers of linux/${architecture} in ${repository}:${tag}`).toHaveLength(3);
   return layers;
 }

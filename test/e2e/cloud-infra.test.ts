@@ -10,69 +10,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the other end-to-end files
-import { decodeJwt, MARKER, registryManifestTls, startCloud } from './cloud.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { dockerPush, indexPlatforms, loadEngineEnv, testBuilderArgs } from './engine.mjs';
-
-interface Account {
-  accountId: string;
-  region: string;
-  host: string;
-  username: string;
-  password: string;
-  roleArn: string;
-  proxyEndpoint: string;
-}
-
-interface RequestRecord {
-  service: string;
-  [key: string]: unknown;
-}
-
-interface Cloud {
-  env: Record<string, string>;
-  hosts: string[];
-  caPath: string;
-  ca: { fingerprint: string; persistentPath: string; systemStore: 'persistent' | 'run' | 'none' };
-  daemonTrust: { ok?: boolean; detail: string };
-  oidc: { requestUrl: string; requestToken: string; subject: string; issuer: string };
-  ecr: Account & { accounts: Account[]; public: { host: string; username: string; password: string }; audience: string; endpoint: string; python: string };
-  gcp: { workloadIdentityProvider: string; stsAudience: string; oidcAudience: string; serviceAccount: string; accessToken: string; username: string; hosts: string[]; host: string; stsUrl: string; iamCredentialsUrl: string };
-  ghcr: { host: string; username: string; token: string };
-  registries: { host: string; kind: string; auth: string; realm?: string; service?: string }[];
-  requests: { all: RequestRecord[]; oidc: RequestRecord[]; aws: RequestRecord[]; gcp: RequestRecord[]; registry: RequestRecord[]; clear(): void };
-  setRegistryUsers(users: { username: string; password: string }[], options?: { hosts?: string[]; replace?: boolean }): Promise<void>;
-  stop(): Promise<void>;
-  timings: { startMs: number; stopMs?: number };
-}
-
-interface Engine {
-  registry: string;
-  username: string;
-  password: string;
-  baseImage: string;
-}
-
-interface Manifest {
-  status: number;
-  digest?: string;
-  mediaType?: string;
-  json?: { manifests?: unknown[] };
-  challenge?: { scheme: string; realm?: string; service?: string };
-}
+import { decodeJwt, MARKER, registryManifestTls, startCloud, type Cloud } from './cloud.mjs';
+import { dockerPush, indexPlatforms, loadEngineEnv, testBuilderArgs, type DockerResult, type Engine } from './engine.mjs';
 
 let cloud: Cloud;
 let engine: Engine;
 let dockerConfig: string;
 let context: string;
 
-function docker(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+function docker(args: string[], input?: string): DockerResult {
   const result = spawnSync('docker', args, { env: { ...process.env, DOCKER_CONFIG: dockerConfig }, input, encoding: 'utf8', timeout: 300_000 });
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
-function login(host: string, username: string, password: string): { status: number | null; stdout: string; stderr: string } {
+function login(host: string, username: string, password: string): DockerResult {
   return docker(['login', host, '--username', username, '--password-stdin'], password);
 }
 
@@ -178,8 +129,8 @@ const targets = (): { name: string; host: string; ref: string; repository: strin
 ];
 
 beforeAll(async () => {
-  engine = loadEngineEnv() as Engine;
-  cloud = (await startCloud()) as Cloud;
+  engine = loadEngineEnv();
+  cloud = await startCloud();
   console.log(`startCloud: ${cloud.timings.startMs} ms`);
   dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'cloud-infra-docker-config-'));
   const plugins = path.join(os.homedir(), '.docker', 'cli-plugins');
@@ -204,7 +155,7 @@ describe('GitHub OIDC token endpoint', () => {
     expect(cloud.oidc.requestUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.+\?api-version=2\.0$/);
     const { status, value } = await oidcToken('sts.amazonaws.com');
     expect(status).toBe(200);
-    const { header, claims } = decodeJwt(value) as { header: Record<string, unknown>; claims: Record<string, unknown> };
+    const { header, claims } = decodeJwt(value!);
     expect(header.alg).toBe('RS256');
     expect(claims).toMatchObject({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:acme/app:ref:refs/heads/main', aud: 'sts.amazonaws.com', repository: 'acme/app', ref: 'refs/heads/main' });
     expect(Number(claims.exp)).toBeGreaterThan(Date.now() / 1000);
@@ -213,7 +164,7 @@ describe('GitHub OIDC token endpoint', () => {
 
   it('defaults the audience to the repository owner URL, like GitHub', async () => {
     const { value } = await oidcToken();
-    expect(decodeJwt(value).claims.aud).toBe('https://github.com/acme');
+    expect(decodeJwt(value!).claims.aud).toBe('https://github.com/acme');
   });
 
   it('answers 401 to a wrong or missing bearer token', async () => {
@@ -333,12 +284,12 @@ describe('Google: STS token exchange and IAM Credentials generateAccessToken', (
 describe('registries on the real hostnames (TLS on 127.0.0.1:443)', () => {
   it('resolves every hostname to 127.0.0.1 and challenges like the real registry', async () => {
     expect(readFileSync('/etc/hosts', 'utf8')).toContain(`127.0.0.1 ghcr.io # ${MARKER}`);
-    const ghcr = (await registryManifestTls('ghcr.io', 'acme/app', 'none')) as Manifest;
+    const ghcr = await registryManifestTls('ghcr.io', 'acme/app', 'none');
     expect(ghcr.status).toBe(401);
     expect(ghcr.challenge).toMatchObject({ scheme: 'bearer', realm: 'https://ghcr.io/token', service: 'ghcr.io' });
-    const gar = (await registryManifestTls(cloud.gcp.host, 'proj/repo/app', 'none')) as Manifest;
+    const gar = await registryManifestTls(cloud.gcp.host, 'proj/repo/app', 'none');
     expect(gar.challenge).toMatchObject({ scheme: 'bearer', realm: `https://${cloud.gcp.host}/v2/token` });
-    const ecr = (await registryManifestTls(cloud.ecr.host, 'app', 'none')) as Manifest;
+    const ecr = await registryManifestTls(cloud.ecr.host, 'app', 'none');
     expect(ecr.challenge).toMatchObject({ scheme: 'basic', realm: `https://${cloud.ecr.host}/` });
   });
 
@@ -351,10 +302,10 @@ describe('registries on the real hostnames (TLS on 127.0.0.1:443)', () => {
       // Through dockerPush: registry 2.8 now and then fails buildx's HEAD of the tag it writes.
       const build = dockerPush(['buildx', 'build', ...testBuilderArgs(dockerConfig), '--progress=plain', '--platform', 'linux/amd64,linux/arm64', '--push', '-t', target.ref, context], dockerConfig);
       expect(build.status, build.stderr.split('\n').slice(-30).join('\n')).toBe(0);
-      const manifest = (await registryManifestTls(target.host, target.repository, '1', { username: target.username, password: target.password })) as Manifest;
+      const manifest = await registryManifestTls(target.host, target.repository, '1', { username: target.username, password: target.password });
       expect(manifest.status).toBe(200);
       expect(manifest.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-      expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(indexPlatforms(manifest.json!)).toEqual(['linux/amd64', 'linux/arm64']);
       expect(manifest.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       // a Go CLI in a new process trusts the CA through the system store
       const inspect = docker(['buildx', 'imagetools', 'inspect', target.ref]);
@@ -370,7 +321,7 @@ describe('registries on the real hostnames (TLS on 127.0.0.1:443)', () => {
     const wrong = login('ghcr.io', cloud.ghcr.username, 'ghs_wrong');
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toMatch(/unauthorized|denied|401/i);
-    const crossed = (await registryManifestTls(cloud.gcp.host, 'proj/repo/app', '1', { username: cloud.ghcr.username, password: cloud.ghcr.token })) as Manifest;
+    const crossed = await registryManifestTls(cloud.gcp.host, 'proj/repo/app', '1', { username: cloud.ghcr.username, password: cloud.ghcr.token });
     expect(crossed.status).toBe(401);
     const ecrWithGhcr = login(cloud.ecr.host, 'AWS', cloud.ghcr.token);
     expect(ecrWithGhcr.status).not.toBe(0);
@@ -396,7 +347,7 @@ describe('registries on the real hostnames (TLS on 127.0.0.1:443)', () => {
     await cloud.setRegistryUsers([{ username: 'another-bot', password }], { hosts: ['ghcr.io'] });
     expect(login('ghcr.io', 'another-bot', password).status).toBe(0);
     expect(login('ghcr.io', cloud.ghcr.username, cloud.ghcr.token).status).toBe(0);
-    const manifest = (await registryManifestTls('ghcr.io', 'acme/app', '1', { username: 'another-bot', password })) as Manifest;
+    const manifest = await registryManifestTls('ghcr.io', 'acme/app', '1', { username: 'another-bot', password });
     expect(manifest.status).toBe(200);
   });
 });

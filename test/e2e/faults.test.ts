@@ -9,68 +9,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { indexPlatforms, loadEngineEnv, registryManifest, runnerHome } from './engine.mjs';
-// @ts-expect-error plain ESM helper
-import { startFaultProxy } from './fault-proxy.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { listFiles, REPO_ROOT, runAction } from './runner.mjs';
-// @ts-expect-error plain ESM helper
+import type { Descriptor, ImageIndex, ImageManifest } from '../../src/oci/model.js';
+import { indexPlatforms, loadEngineEnv, registryManifest, runnerHome, type Engine } from './engine.mjs';
+import { startFaultProxy, type FaultProxy, type FaultProxyRequest } from './fault-proxy.mjs';
+import { listFiles, REPO_ROOT, runAction, type ActionRun, type RunActionOptions } from './runner.mjs';
 import { findSecretLeaks } from './secrets.mjs';
-
-interface Engine {
-  registry: string;
-  username: string;
-  password: string;
-  baseImage: string;
-}
-
-interface StepResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  log: string;
-  milliseconds: number;
-}
-
-interface Run {
-  main: StepResult & { cancelled?: boolean };
-  /** Absent when action.yml's post-if skipped it. */
-  post?: StepResult;
-  jobStatus: 'success' | 'failure' | 'cancelled';
-  outputs: Record<string, string>;
-  state: Record<string, string>;
-  summary: string;
-  root: string;
-  runnerTemp: string;
-  succeeded: boolean;
-}
-
-interface ProxyRecord {
-  time: number;
-  ms: number;
-  method: string;
-  path: string;
-  status: number | 'reset' | 'aborted' | undefined;
-  fault?: string;
-  early?: boolean;
-  authorization?: string;
-  userAgent?: string;
-}
-
-type Rule = Record<string, unknown>;
-
-interface FaultProxy {
-  readonly address: string;
-  readonly url: string;
-  readonly requests: ProxyRecord[];
-  readonly isDown: boolean;
-  setMode(mode: Rule | Rule[]): void;
-  clearRequests(): void;
-  flushDelays(): void;
-  up(): Promise<void>;
-  close(): Promise<void>;
-}
 
 let engine: Engine;
 let home: string;
@@ -96,22 +39,22 @@ function appInputs(tags: string[], extra: Record<string, string> = {}): Record<s
   };
 }
 
-async function run(inputs: Record<string, string>, options: Record<string, unknown> = {}): Promise<Run> {
-  return (await runAction({ home, eventName: 'push', payload: pushEvent, inputs, ...options })) as Run;
+async function run(inputs: Record<string, string>, options: RunActionOptions = {}): Promise<ActionRun> {
+  return await runAction({ home, eventName: 'push', payload: pushEvent, inputs, ...options });
 }
 
-function failureMessage(result: Run): string {
+function failureMessage(result: ActionRun): string {
   return result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
 }
 
 /** Why a run failed or what it retried, for assertion messages. */
-function describeRun(result: Run): string {
+function describeRun(result: ActionRun): string {
   const interesting = result.main.log.split('\n').filter((line) => /^::error|Retrying|ERROR|error:|retrying in/i.test(line));
   return [`exit ${result.main.exitCode} after ${Math.round(result.main.milliseconds)} ms`, ...interesting.slice(-25)].join('\n');
 }
 
 /** The proxy's log for assertion messages: faults and unusual answers only, the last 60. */
-function describeRequests(records: ProxyRecord[] = proxy.requests): string {
+function describeRequests(records: FaultProxyRequest[] = proxy.requests): string {
   const usual = new Set([200, 201, 202, 204, 206, 307, 401, 404]);
   const shown = records.filter((r) => r.fault || typeof r.status !== 'number' || !usual.has(r.status));
   return [
@@ -142,7 +85,7 @@ function parseDelay(text: string): number {
 }
 
 /** The `Retrying <what> (attempt N of M) in <delay>: <cause>` lines of the main step (plain or as a warning/notice). */
-function retryLines(result: Run): RetryLine[] {
+function retryLines(result: ActionRun): RetryLine[] {
   const lines: RetryLine[] = [];
   for (const line of result.main.log.split('\n')) {
     const match = /^(?:::(?:warning|notice)[^:]*::)?Retrying (.+?) \(attempt (\d+) of (\d+)\) in (.+?): (.+)$/.exec(line);
@@ -152,17 +95,17 @@ function retryLines(result: Run): RetryLine[] {
 }
 
 /** Lines that start like a retry line but do not have its shape. */
-function malformedRetryLines(result: Run): string[] {
+function malformedRetryLines(result: ActionRun): string[] {
   const wellFormed = new Set(retryLines(result).map((entry) => entry.line));
   return result.main.log.split('\n').filter((line) => /^(?:::(?:warning|notice)[^:]*::)?Retrying\b/.test(line) && !wellFormed.has(line));
 }
 
-function expectNoSecretLeak(result: Run): void {
+function expectNoSecretLeak(result: ActionRun): void {
   expect(findSecretLeaks(result, [{ secret: engine.password, username: engine.username }], [home]), 'a credential (raw or base64) was printed or written here').toEqual([]);
 }
 
 /** Main cleaned up after itself; the post step ran only if the job failed (post-if), and quietly. */
-function expectCleanPost(result: Run): void {
+function expectCleanPost(result: ActionRun): void {
   if (result.jobStatus === 'success') expect(result.post).toBeUndefined();
   else expect(result.post?.exitCode, result.post?.log).toBe(0);
   expect(readdirSync(result.runnerTemp).filter((entry) => entry.startsWith('build-push-'))).toEqual([]);
@@ -171,12 +114,6 @@ function expectCleanPost(result: Run): void {
 async function headBlob(repository: string, digest: string): Promise<{ status: number; length: number }> {
   const response = await fetch(`http://${engine.registry}/v2/${repository}/blobs/${digest}`, { method: 'HEAD', headers: { Authorization: basicAuth() } });
   return { status: response.status, length: Number(response.headers.get('content-length')) };
-}
-
-interface Descriptor {
-  digest: string;
-  size: number;
-  mediaType?: string;
 }
 
 /**
@@ -188,12 +125,13 @@ async function expectCompleteImage(repository: string, tag: string, digest: stri
   const index = await registryManifest(engine, repository, tag);
   expect(index.status, `${repository}:${tag} in the registry`).toBe(200);
   expect(index.digest).toBe(digest);
-  expect(indexPlatforms(index.json)).toEqual(['linux/amd64', 'linux/arm64']);
-  for (const entry of index.json.manifests as Descriptor[]) {
+  expect(indexPlatforms(index.json!)).toEqual(['linux/amd64', 'linux/arm64']);
+  for (const entry of (index.json as ImageIndex).manifests) {
     const manifest = await registryManifest(engine, repository, entry.digest);
     expect(manifest.status, `manifest ${entry.digest} of ${repository}:${tag}`).toBe(200);
     expect(manifest.digest).toBe(entry.digest);
-    const blobs: Descriptor[] = [manifest.json.config, ...(manifest.json.layers ?? [])];
+    const image = manifest.json as ImageManifest;
+    const blobs: Descriptor[] = [image.config, ...(image.layers ?? [])];
     expect(blobs.length).toBeGreaterThan(1);
     for (const blob of blobs) {
       const head = await headBlob(repository, blob.digest);
@@ -204,14 +142,14 @@ async function expectCompleteImage(repository: string, tag: string, digest: stri
 }
 
 /** Requests the proxy answered with an injected fault, among those matching `pattern`. */
-function faulted(kind: string, pattern: RegExp): ProxyRecord[] {
+function faulted(kind: string, pattern: RegExp): FaultProxyRequest[] {
   return proxy.requests.filter((record) => record.fault === kind && pattern.test(`${record.method} ${record.path}`));
 }
 
 beforeAll(async () => {
-  engine = loadEngineEnv() as Engine;
+  engine = loadEngineEnv();
   home = runnerHome();
-  proxy = (await startFaultProxy({ upstream: `http://${engine.registry}` })) as FaultProxy;
+  proxy = await startFaultProxy({ upstream: `http://${engine.registry}` });
 });
 
 afterAll(async () => {

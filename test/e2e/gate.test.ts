@@ -2,19 +2,10 @@
 // pushed, end to end on the real engine and registry.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, imageStore, indexPlatforms, loadEngineEnv, registryManifest, runnerHome } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { runAction } from './runner.mjs';
+import { docker, imageStore, indexPlatforms, loadEngineEnv, registryManifest, runnerHome, type Engine } from './engine.mjs';
+import { runAction, type ActionRun } from './runner.mjs';
 
-interface Run {
-  main: { exitCode: number; stdout: string; log: string };
-  post?: { exitCode: number; log: string };
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let home: string;
 
 beforeAll(() => {
@@ -33,12 +24,12 @@ function gated(tag: string, extra: Record<string, string>, marker = false): Reco
   };
 }
 
-async function run(eventName: string, inputs: Record<string, string>): Promise<Run> {
-  return (await runAction({ home, eventName, ...(eventName === 'pull_request' ? { ref: 'refs/pull/3/merge' } : {}), inputs })) as Run;
+async function run(eventName: string, inputs: Record<string, string>): Promise<ActionRun> {
+  return await runAction({ home, eventName, ...(eventName === 'pull_request' ? { ref: 'refs/pull/3/merge' } : {}), inputs });
 }
 
 const repository = `e2e/gate-${randomUUID().slice(0, 8)}`;
-const errorLine = (result: Run): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+const errorLine = (result: ActionRun): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
 
 describe('gate', () => {
   it('a passing test and scan → pushed, and the pushed digest is the tested image', async () => {
@@ -47,7 +38,7 @@ describe('gate', () => {
     expect(result.outputs).toMatchObject({ tested: 'true', scanned: 'true', pushed: 'true' });
     const manifest = await registryManifest(engine, repository, 'pass');
     expect(manifest.status).toBe(200);
-    expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(indexPlatforms(manifest.json!)).toEqual(['linux/amd64', 'linux/arm64']);
     // The loaded image's ID is its index digest: what was tested and scanned is what landed.
     expect(result.outputs.imageid).toBe(manifest.digest);
     expect(result.outputs.digest).toBe(manifest.digest);

@@ -11,26 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/registries/client.js';
 import { pushOciLayout, type PushResult } from '../../src/registries/push-layout.js';
 import { readOciLayout } from '../../src/oci/layout.js';
-import { isIndexType, OCI_INDEX, OCI_MANIFEST } from '../../src/oci/model.js';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, indexPlatforms, loadEngineEnv, registryManifest, testBuilderArgs, testDockerConfig } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
+import { isIndexType, OCI_INDEX, OCI_MANIFEST, type Descriptor, type ImageIndex } from '../../src/oci/model.js';
+import { docker, indexPlatforms, loadEngineEnv, registryManifest, testBuilderArgs, testDockerConfig, type Engine } from './engine.mjs';
 import { REPO_ROOT } from './runner.mjs';
-
-interface Engine {
-  registry: string;
-  username: string;
-  password: string;
-  baseImage: string;
-}
-
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: { os: string; architecture: string };
-  annotations?: Record<string, string>;
-}
 
 interface Sent {
   readonly method: string;
@@ -41,7 +24,7 @@ interface Sent {
 let engine: Engine;
 let config: string;
 const repository = `e2e/split-${randomUUID().slice(0, 8)}`;
-const context = path.join(REPO_ROOT as string, 'example', 'app');
+const context = path.join(REPO_ROOT, 'example', 'app');
 
 /** A fetch that records every request it makes (method, URL, status). */
 function countingFetch(): { sent: Sent[]; fetchImpl: typeof fetch } {
@@ -107,7 +90,7 @@ async function push(dir: string, fetchImpl: typeof fetch = fetch): Promise<{ res
 }
 
 beforeAll(() => {
-  engine = loadEngineEnv() as Engine;
+  engine = loadEngineEnv();
   config = testDockerConfig(engine);
 });
 
@@ -175,8 +158,8 @@ describe('split native builds pushed by digest, merged by imagetools create', ()
     console.log(`imagetools create: ${((Date.now() - started) / 1000).toFixed(2)} s`);
     const merged = await registryManifest(engine, repository, 'merged');
     expect(merged.status).toBe(200);
-    expect(indexPlatforms(merged.json)).toEqual(['linux/amd64', 'linux/arm64']);
-    console.log(`merged index: ${JSON.stringify(merged.json.manifests.map((entry: Descriptor) => [entry.platform, entry.annotations?.['vnd.docker.reference.type'] ?? '']))}`);
+    expect(indexPlatforms(merged.json!)).toEqual(['linux/amd64', 'linux/arm64']);
+    console.log(`merged index: ${JSON.stringify((merged.json as ImageIndex).manifests.map((entry) => [entry.platform, entry.annotations?.['vnd.docker.reference.type'] ?? '']))}`);
 
     const arm = docker(['run', '--rm', '--pull', 'always', '--platform', 'linux/arm64', target, 'cat', '/arch'], config);
     expect(arm.stderr).not.toMatch(/exec format error/);

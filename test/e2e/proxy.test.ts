@@ -5,70 +5,23 @@
 // name (cloud.namedEnv): proxy rules send loopback addresses direct.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the other end-to-end files
-import { registryManifestTls, startCloud } from './cloud.mjs';
-// @ts-expect-error plain ESM helpers shared with the other end-to-end files
-import { indexPlatforms, loadEngineEnv, runnerHome } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the other end-to-end files
-import { startRecordingProxy } from './recording-proxy.mjs';
-// @ts-expect-error plain ESM helpers shared with the other end-to-end files
-import { runAction } from './runner.mjs';
-// @ts-expect-error plain ESM helpers shared with the other end-to-end files
+import { registryManifestTls, startCloud, type Cloud, type CloudRequest } from './cloud.mjs';
+import { indexPlatforms, loadEngineEnv, runnerHome, type Engine } from './engine.mjs';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.mjs';
+import { runAction, type ActionRun } from './runner.mjs';
 import { findSecretLeaks } from './secrets.mjs';
 
-interface Account {
-  host: string;
-  username: string;
-  password: string;
-  roleArn: string;
-}
-
-interface StandInRequest {
-  service: string;
-  host?: string;
-  method?: string;
-  path?: string;
-  agent?: string;
-  peer?: number;
-  status: number;
-}
-
-interface Cloud {
-  env: Record<string, string>;
-  namedEnv: Record<string, string>;
-  ecr: Account;
-  ghcr: { host: string; username: string; token: string };
-  requests: { all: StandInRequest[]; clear(): void };
-  stop(): Promise<void>;
-}
-
-interface Proxy {
-  url: string;
-  requests: { kind: 'connect' | 'http'; target: string; upstreamPort?: number; refused?: string }[];
-  upstreamPorts(): Set<number>;
-  clear(): void;
-  close(): Promise<void>;
-}
-
-interface Run {
-  main: { exitCode: number; stdout: string; stderr: string; log: string };
-  post?: { exitCode: number; stdout: string; stderr: string; log: string };
-  outputs: Record<string, string>;
-  summary: string;
-  root: string;
-}
-
 let cloud: Cloud;
-let proxy: Proxy;
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let proxy: RecordingProxy;
+let engine: Engine;
 let home: string;
 const id = randomUUID().slice(0, 8);
 
 beforeAll(async () => {
   engine = loadEngineEnv();
   home = runnerHome();
-  cloud = (await startCloud()) as Cloud;
-  proxy = (await startRecordingProxy()) as Proxy;
+  cloud = await startCloud();
+  proxy = await startRecordingProxy();
 }, 120_000);
 
 afterAll(async () => {
@@ -81,7 +34,7 @@ beforeEach(() => {
   proxy.clear();
 });
 
-async function run(tags: string, extra: Record<string, string>, proxyEnv: Record<string, string>): Promise<Run> {
+async function run(tags: string, extra: Record<string, string>, proxyEnv: Record<string, string>): Promise<ActionRun> {
   const inputs = {
     tags,
     context: 'example/app',
@@ -89,11 +42,11 @@ async function run(tags: string, extra: Record<string, string>, proxyEnv: Record
     'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
     ...extra,
   };
-  return (await runAction({ home, eventName: 'push', env: { ...cloud.namedEnv, ...proxyEnv }, inputs, timeoutMinutes: 5 })) as Run;
+  return await runAction({ home, eventName: 'push', env: { ...cloud.namedEnv, ...proxyEnv }, inputs, timeoutMinutes: 5 });
 }
 
 /** The stand-ins' records of the step's own requests so far: dockerd, BuildKit and containerd name themselves. */
-function stepRequests(): StandInRequest[] {
+function stepRequests(): CloudRequest[] {
   return cloud.requests.all.filter((request) => request.peer && !/docker|buildkit|containerd|go-http-client/i.test(request.agent ?? ''));
 }
 
@@ -103,7 +56,7 @@ const targets = (): string[] => [...new Set(proxy.requests.map((request) => requ
 async function expectPushed(host: string, repository: string, tag: string, credential: { username: string; password: string }, digest: string | undefined): Promise<void> {
   const manifest = await registryManifestTls(host, repository, tag, credential);
   expect(manifest.status, `${host}/${repository}:${tag}`).toBe(200);
-  expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+  expect(indexPlatforms(manifest.json!)).toEqual(['linux/amd64', 'linux/arm64']);
   expect(manifest.digest).toBe(digest);
 }
 

@@ -11,21 +11,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, indexPlatforms, loadEngineEnv, registryManifest, runnerHome, testDockerConfig } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { runAction } from './runner.mjs';
-
-interface Run {
-  main: { exitCode: number; stdout: string; log: string };
-  outputs: Record<string, string>;
-}
+import { docker, indexPlatforms, loadEngineEnv, registryManifest, runnerHome, testDockerConfig, type Engine } from './engine.mjs';
+import { runAction, type ActionRun } from './runner.mjs';
 
 const ENTRY = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
 const QEMU_IMAGE: string | undefined = process.env.E2E_QEMU_IMAGE || undefined;
 const skipped = QEMU_IMAGE ? '' : ' (skipped: no tonistiigi/binfmt stand-in was loaded; ../shared/images is absent)';
 
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let home: string;
 let hostEntry: string;
 
@@ -114,8 +107,8 @@ async function privilegedRefused(): Promise<boolean> {
 
 const execFileAsync = promisify(execFile);
 // timeout-minutes, as a workflow would set it: a step that hangs fails with its log instead of stalling the suite.
-const run = async (stepInputs: Record<string, string>): Promise<Run> => (await runAction({ home, inputs: stepInputs, timeoutMinutes: 3 })) as Run;
-const errorLine = (result: Run): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+const run = async (stepInputs: Record<string, string>): Promise<ActionRun> => await runAction({ home, inputs: stepInputs, timeoutMinutes: 3 });
+const errorLine = (result: ActionRun): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
 
 describe.skipIf(!QEMU_IMAGE)(`a runner without QEMU${skipped}`, () => {
   beforeAll(() => {
@@ -139,7 +132,7 @@ describe.skipIf(!QEMU_IMAGE)(`a runner without QEMU${skipped}`, () => {
     expect(readEntry()).toMatch(/^enabled\n/);
     expect(readEntry()).toMatch(/flags: [A-Z]*F/);
     const manifest = await registryManifest(engine, repository, '1');
-    expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(indexPlatforms(manifest.json!)).toEqual(['linux/amd64', 'linux/arm64']);
     const config = testDockerConfig(engine);
     const arm = docker(['run', '--rm', '--pull', 'always', '--platform', 'linux/arm64', `${engine.registry}/${repository}:1`], config);
     expect(arm.stdout, arm.stderr).toContain('aarch64');
@@ -172,7 +165,7 @@ describe.skipIf(!QEMU_IMAGE)(`a runner without QEMU${skipped}`, () => {
     expect(errorLine(result)).toContain('Build only native platforms, or allow privileged containers so the emulator can be installed');
     expect((await registryManifest(engine, repository, '1')).status).toBe(404);
     // The engine takes privileged containers again.
-    expect(docker(['run', '--rm', '--privileged', QEMU_IMAGE]).status).toBe(0);
+    expect(docker(['run', '--rm', '--privileged', QEMU_IMAGE as string]).status).toBe(0);
   });
 
   it('fails when the install reports success but the platform is still not runnable', async () => {

@@ -6,52 +6,20 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the other end-to-end files
-import { registryManifestTls, startCloud } from './cloud.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { indexPlatforms, loadEngineEnv, runnerHome } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { runAction } from './runner.mjs';
-// @ts-expect-error plain ESM helper shared by the end-to-end files
+import { registryManifestTls, startCloud, type Cloud } from './cloud.mjs';
+import { indexPlatforms, loadEngineEnv, runnerHome, type Engine } from './engine.mjs';
+import { runAction, type ActionRun } from './runner.mjs';
 import { findSecretLeaks } from './secrets.mjs';
 
-interface Account {
-  accountId: string;
-  region: string;
-  host: string;
-  username: string;
-  password: string;
-  roleArn: string;
-}
-
-interface Cloud {
-  env: Record<string, string>;
-  oidc: { requestUrl: string; requestToken: string };
-  ecr: Account & { accounts: Account[]; public: { host: string; username: string; password: string } };
-  gcp: { workloadIdentityProvider: string; serviceAccount: string; accessToken: string; username: string; host: string };
-  ghcr: { host: string; username: string; token: string };
-  dockerhub: { host: string; username: string; token: string };
-  requests: { all: { service: string; host?: string; method?: string; path?: string; agent?: string; status: number }[]; oidc: { audience?: string }[]; aws: unknown[]; gcp: { service: string; status: number; issued?: string }[]; of(service: string): { host?: string; principal?: string; method?: string; path?: string; agent?: string; user?: string; status: number }[]; clear(): void };
-  stop(): Promise<void>;
-}
-
-interface Run {
-  main: { exitCode: number; stdout: string; stderr: string; log: string };
-  post?: { exitCode: number; stdout: string; stderr: string; log: string };
-  outputs: Record<string, string>;
-  summary: string;
-  root: string;
-}
-
 let cloud: Cloud;
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let home: string;
 const id = randomUUID().slice(0, 8);
 
 beforeAll(async () => {
   engine = loadEngineEnv();
   home = runnerHome();
-  cloud = (await startCloud()) as Cloud;
+  cloud = await startCloud();
 }, 120_000);
 
 afterAll(async () => {
@@ -70,19 +38,19 @@ function inputs(tags: string, extra: Record<string, string> = {}): Record<string
   };
 }
 
-async function run(tags: string, extra: Record<string, string>, env: Record<string, string> = cloud.env): Promise<Run> {
-  return (await runAction({ home, eventName: 'push', env, inputs: inputs(tags, extra) })) as Run;
+async function run(tags: string, extra: Record<string, string>, env: Record<string, string> = cloud.env): Promise<ActionRun> {
+  return await runAction({ home, eventName: 'push', env, inputs: inputs(tags, extra) });
 }
 
 /** Every place a secret shows up in what the run printed or wrote (empty: clean). */
-function leaks(result: Run, secrets: string[]): string[] {
+function leaks(result: ActionRun, secrets: string[]): string[] {
   return findSecretLeaks(result, secrets.filter(Boolean), [home]);
 }
 
 async function expectPushed(host: string, repository: string, tag: string, credential: { username: string; password: string }, digest: string | undefined): Promise<void> {
   const manifest = await registryManifestTls(host, repository, tag, credential);
   expect(manifest.status, `${host}/${repository}:${tag}`).toBe(200);
-  expect(indexPlatforms(manifest.json)).toEqual(['linux/amd64', 'linux/arm64']);
+  expect(indexPlatforms(manifest.json!)).toEqual(['linux/amd64', 'linux/arm64']);
   expect(manifest.digest).toBe(digest);
 }
 
@@ -196,7 +164,7 @@ describe('GHCR with the GitHub token', () => {
   });
 
   it('a pull request without credentials builds with a warning, not a failure', async () => {
-    const result = (await runAction({ home, eventName: 'pull_request', ref: 'refs/pull/9/merge', env: cloud.env, inputs: inputs(`${cloud.ghcr.host}/acme/app:pr-9`, { 'github-token': '' }) })) as Run;
+    const result = await runAction({ home, eventName: 'pull_request', ref: 'refs/pull/9/merge', env: cloud.env, inputs: inputs(`${cloud.ghcr.host}/acme/app:pr-9`, { 'github-token': '' }) });
     expect(result.main.exitCode, result.main.log).toBe(0);
     expect(result.outputs.pushed).toBe('false');
     // The warning names what is missing and what it costs.

@@ -10,24 +10,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, indexPlatforms, loadEngineEnv, registryManifest } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { REPO_ROOT } from './runner.mjs';
+import { docker, indexPlatforms, loadEngineEnv, registryManifest, type Engine } from './engine.mjs';
+import { REPO_ROOT, type ActionRun, type StepResult } from './runner.mjs';
 
-interface StepSeen {
-  exitCode: number;
-  log: string;
-  stdout: string;
-  outputs: Record<string, string>;
-}
+/** What runner-image/run-step.mjs prints of the run: main's exit code, log and stdout, and the outputs. */
+type StepSeen = Pick<StepResult, 'exitCode' | 'log' | 'stdout'> & Pick<ActionRun, 'outputs'>;
 
 const ENTRY = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
 const QEMU_IMAGE = process.env.E2E_QEMU_IMAGE;
 const skipped = QEMU_IMAGE ? '' : ' (skipped: no tonistiigi/binfmt stand-in was loaded; ../shared/images is absent)';
-const repoRoot = REPO_ROOT as string;
+const repoRoot = REPO_ROOT;
 
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let image: string;
 let hostEntry: string;
 const readEntry = (): string => (existsSync(ENTRY) ? readFileSync(ENTRY, 'utf8') : '');
@@ -115,7 +109,7 @@ describe.skipIf(!QEMU_IMAGE)(`a runner in a container, without the host's binfmt
       expect(first.log).toContain(`This runner does not see the host's binfmt_misc (it runs in a container?): asking ${QEMU_IMAGE} on the engine what its host can run`);
       expect(first.log).toContain("Installing QEMU emulators for arm64 (the engine's host does not run linux/arm64");
       expect(first.log).toContain(`installed emulators for arm64 with ${QEMU_IMAGE}`);
-      expect(indexPlatforms((await registryManifest(engine, repository, '1')).json)).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(indexPlatforms((await registryManifest(engine, repository, '1')).json!)).toEqual(['linux/amd64', 'linux/arm64']);
 
       const second = stepInContainer(inputs(repository, '2'));
       expect(second.exitCode, second.log).toBe(0);

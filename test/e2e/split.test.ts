@@ -7,17 +7,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { docker, indexPlatforms, loadEngineEnv, registryManifest, runnerHome, testDockerConfig } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { runAction } from './runner.mjs';
+import { docker, indexPlatforms, loadEngineEnv, registryManifest, runnerHome, testDockerConfig, type Engine } from './engine.mjs';
+import { runAction, type ActionRun } from './runner.mjs';
 
-interface Run {
-  main: { exitCode: number; log: string };
-  outputs: Record<string, string>;
-}
-
-let engine: { registry: string; username: string; password: string; baseImage: string };
+let engine: Engine;
 let home: string;
 const repository = `e2e/split-${randomUUID().slice(0, 8)}`;
 const digestDir = mkdtempSync(path.join(os.tmpdir(), 'digests-'));
@@ -27,8 +20,8 @@ beforeAll(() => {
   home = runnerHome();
 });
 
-async function run(extra: Record<string, string>): Promise<Run> {
-  return (await runAction({
+async function run(extra: Record<string, string>): Promise<ActionRun> {
+  return await runAction({
     home,
     eventName: 'push',
     ref: 'refs/heads/main',
@@ -41,7 +34,7 @@ async function run(extra: Record<string, string>): Promise<Run> {
       'digest-dir': digestDir,
       ...extra,
     },
-  })) as Run;
+  });
 }
 
 describe('split build: push by digest, then merge', () => {
@@ -67,7 +60,7 @@ describe('split build: push by digest, then merge', () => {
     expect(result.outputs.pushed).toBe('true');
     const merged = await registryManifest(engine, repository, 'merged');
     expect(merged.status).toBe(200);
-    expect(indexPlatforms(merged.json)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(indexPlatforms(merged.json!)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(merged.digest).toBe(result.outputs.digest);
     const config = testDockerConfig(engine);
     const ref = `${engine.registry}/${repository}:merged`;

@@ -10,23 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { enginePushesAfterBuild, loadEngineEnv, runnerHome } from './engine.mjs';
-// @ts-expect-error plain ESM helpers shared with the demo and benchmark scripts
-import { REPO_ROOT, runAction } from './runner.mjs';
-
-interface Engine {
-  registry: string;
-  username: string;
-  password: string;
-  baseImage: string;
-}
-
-interface Run {
-  main: { exitCode: number; log: string };
-  outputs: Record<string, string>;
-  summary: string;
-}
+import { enginePushesAfterBuild, loadEngineEnv, runnerHome, type Engine } from './engine.mjs';
+import { REPO_ROOT, runAction, type ActionRun } from './runner.mjs';
 
 const CHROMIUM = process.env.E2E_CHROMIUM || 'chromium';
 const WIDTH = 1200;
@@ -361,7 +346,7 @@ function appInputs(tags: string): Record<string, string> {
 }
 
 beforeAll(() => {
-  engine = loadEngineEnv() as Engine;
+  engine = loadEngineEnv();
   home = runnerHome();
   const version = chromium(['--version'], mkdtempSync(path.join(os.tmpdir(), 'chromium-version-')));
   expect(version.status, `${CHROMIUM} --version failed: install Debian's chromium (apt-get install -y chromium)`).toBe(0);
@@ -369,11 +354,11 @@ beforeAll(() => {
 
 describe('the job summary of a push, in a browser', () => {
   const name = `e2e/summary-${randomUUID().slice(0, 8)}`;
-  let result: Run;
+  let result: ActionRun;
   let rendered: Rendered;
 
   beforeAll(async () => {
-    result = (await runAction({ home, eventName: 'push', payload: event('push'), inputs: appInputs(`${engine.registry}/${name}:1.0.0,${engine.registry}/${name}:latest`) })) as Run;
+    result = await runAction({ home, eventName: 'push', payload: event('push'), inputs: appInputs(`${engine.registry}/${name}:1.0.0,${engine.registry}/${name}:latest`) });
     expect(result.main.exitCode, result.main.log).toBe(0);
     rendered = render('push', result.summary);
   });
@@ -409,11 +394,11 @@ describe('the job summary of a push, in a browser', () => {
 
 describe('the job summary of a pull request, in a browser', () => {
   const name = `e2e/summary-pr-${randomUUID().slice(0, 8)}`;
-  let result: Run;
+  let result: ActionRun;
   let rendered: Rendered;
 
   beforeAll(async () => {
-    result = (await runAction({ home, eventName: 'pull_request', ref: 'refs/pull/42/merge', payload: event('pull_request'), inputs: appInputs(`${engine.registry}/${name}:pr-42`) })) as Run;
+    result = await runAction({ home, eventName: 'pull_request', ref: 'refs/pull/42/merge', payload: event('pull_request'), inputs: appInputs(`${engine.registry}/${name}:pr-42`) });
     expect(result.main.exitCode, result.main.log).toBe(0);
     rendered = render('pull-request', result.summary);
   });

@@ -3,15 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM helper shared with the e2e tests
 import { startCacheServiceV2 } from '../e2e/cache-service-v2.mjs';
-// @ts-expect-error the runner emulator is plain JavaScript (test/e2e/runner.mjs)
-import { REPO_ROOT, cacheServiceEnv, evaluateStatusCondition, runAction } from '../e2e/runner.mjs';
-
-type Status = 'success' | 'failure' | 'cancelled';
+import { REPO_ROOT, cacheServiceEnv, evaluateStatusCondition, runAction, type JobStatus } from '../e2e/runner.mjs';
 
 describe('the runner emulator evaluates post-if like the runner', () => {
-  it.each<[string, Status, boolean]>([
+  it.each<[string, JobStatus, boolean]>([
     ['always()', 'cancelled', true],
     ['success()', 'success', true],
     ['success()', 'failure', false],
