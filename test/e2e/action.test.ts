@@ -37,11 +37,20 @@ async function run(options: RunActionOptions): Promise<ActionRun> {
 
 /** Fails if a secret (raw, base64, base64 of user:secret) appears anywhere the action wrote or printed. */
 function expectNoSecretLeak(result: ActionRun, secrets: string[]): void {
-  expect(findSecretLeaks(result, secrets.map((secret) => ({ secret, username: engine.username })), [home])).toEqual([]);
+  expect(
+    findSecretLeaks(
+      result,
+      secrets.map((secret) => ({ secret, username: engine.username })),
+      [home],
+    ),
+  ).toEqual([]);
 }
 
 function failureMessage(result: ActionRun): string {
-  return result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+  return result.main.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::error::'))
+    .join('\n');
 }
 
 beforeAll(() => {
@@ -122,7 +131,10 @@ describe('docker/metadata-action rules (images + tags)', () => {
       eventName: 'push',
       ref: 'refs/tags/v1.2.3',
       sha,
-      payload: { ref: 'refs/tags/v1.2.3', repository: { name: 'app', full_name: 'acme/app', html_url: 'https://github.com/acme/app', description: 'An app', license: { spdx_id: 'MIT' }, default_branch: 'main' } },
+      payload: {
+        ref: 'refs/tags/v1.2.3',
+        repository: { name: 'app', full_name: 'acme/app', html_url: 'https://github.com/acme/app', description: 'An app', license: { spdx_id: 'MIT' }, default_branch: 'main' },
+      },
       inputs: {
         ...appInputs(''),
         images: `${engine.registry}/${name}`,
@@ -135,7 +147,12 @@ describe('docker/metadata-action rules (images + tags)', () => {
   it('pushes every computed tag to the same index', async () => {
     expect(result.main.exitCode, result.main.log).toBe(0);
     expect(result.outputs.version).toBe('1.2.3');
-    expect((result.outputs.tags ?? '').split('\n')).toEqual([`${engine.registry}/${name}:1.2.3`, `${engine.registry}/${name}:1.2`, `${engine.registry}/${name}:sha-abcdef0`, `${engine.registry}/${name}:latest`]);
+    expect((result.outputs.tags ?? '').split('\n')).toEqual([
+      `${engine.registry}/${name}:1.2.3`,
+      `${engine.registry}/${name}:1.2`,
+      `${engine.registry}/${name}:sha-abcdef0`,
+      `${engine.registry}/${name}:latest`,
+    ]);
     for (const tag of ['1.2.3', '1.2', 'sha-abcdef0', 'latest']) {
       const manifest = await registryManifest(engine, name, tag);
       expect(manifest.digest, tag).toBe(result.outputs.digest);
@@ -326,5 +343,3 @@ describe('post step', () => {
     expectNoSecretLeak(result, [engine.password]);
   });
 });
-
-

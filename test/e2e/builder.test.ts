@@ -11,7 +11,7 @@ import { runAction, type ActionRun, type RunActionOptions } from './runner.mjs';
 const why = process.env.E2E_BUILDKIT_IMAGE
   ? imageStore() === 'classic'
     ? ''
-    : ' (skipped: the containerd image store needs no builder of the step\'s own)'
+    : " (skipped: the containerd image store needs no builder of the step's own)"
   : ' (skipped: no moby/buildkit stand-in was loaded; ../shared/images is absent)';
 
 let engine: Engine;
@@ -28,7 +28,11 @@ function inputs(repository: string, extra: Record<string, string> = {}): Record<
 }
 
 const run = async (options: RunActionOptions): Promise<ActionRun> => await runAction({ home, ...options });
-const errorLine = (result: ActionRun): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+const errorLine = (result: ActionRun): string =>
+  result.main.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::error::'))
+    .join('\n');
 /** The builder the step named in its log. */
 const createdBuilder = (result: ActionRun): string => /Creating docker-container builder (build-push-[0-9a-f]{8})/.exec(result.main.log)?.[1] ?? '';
 
@@ -55,7 +59,9 @@ describe.skipIf(why !== '')(`the docker-container builder on the classic image s
     expect(result.main.exitCode, result.main.log).toBe(0);
     const name = createdBuilder(result);
     expect(name, result.main.log).not.toBe('');
-    expect(result.main.log).toContain(`--driver docker-container --driver-opt image=${process.env.E2E_BUILDKIT_IMAGE} --driver-opt network=host --buildkitd-flags --allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host --bootstrap`);
+    expect(result.main.log).toContain(
+      `--driver docker-container --driver-opt image=${process.env.E2E_BUILDKIT_IMAGE} --driver-opt network=host --buildkitd-flags --allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host --bootstrap`,
+    );
     expect(indexPlatforms((await registryManifest(engine, repository, '1')).json!)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(result.main.log).toContain(`Removed builder ${name}`);
     expect(leftovers(name)).toEqual([]);

@@ -57,13 +57,16 @@ async function runLayer(repository: string, tag: string, architecture: string): 
 }
 
 describe.skipIf(!speaksV2)(`cache: gha on the v2 service (buildx ${process.env.E2E_BUILDX_VERSION}, ${imageStore()} store)`, () => {
-  it('writes the cache through BuildKit\'s gha client, and a rebuild with no local cache takes the RUN steps from it on both platforms', async () => {
+  it("writes the cache through BuildKit's gha client, and a rebuild with no local cache takes the RUN steps from it on both platforms", async () => {
     const repository = `e2e/gha-${randomUUID().slice(0, 8)}`;
     const first = await build(repository, '1', 'gha');
     expect(first.main.exitCode, first.main.log).toBe(0);
     expect(first.main.log).toMatch(/Cache: gha reaches the v2 cache service; buildx \d+\.\d+\.\d+, BuildKit/);
     const written = service.entries.filter((entry) => entry.finalized);
-    expect(written.some((entry) => entry.key.startsWith('buildkit-blob-1-sha256:')), JSON.stringify(written.map((entry) => entry.key))).toBe(true);
+    expect(
+      written.some((entry) => entry.key.startsWith('buildkit-blob-1-sha256:')),
+      JSON.stringify(written.map((entry) => entry.key)),
+    ).toBe(true);
     expect(written.some((entry) => entry.key.startsWith('index-'))).toBe(true);
 
     // No local build cache left (the classic store's builder is the step's own, gone already).

@@ -100,7 +100,12 @@ export function parseByteRange(header, size) {
  * `urlLifetimeMs`: how long a signed blob URL is good for (the real ones last minutes;
  * BuildKit asks for a fresh download URL when one is refused with 403).
  */
-export async function startCacheServiceV2({ scopes = [{ scope: 'refs/heads/main', permission: READ | WRITE }], urlLifetimeMs = 60 * 60 * 1000, account = 'productionresultssa0', container = 'actions-cache' } = {}) {
+export async function startCacheServiceV2({
+  scopes = [{ scope: 'refs/heads/main', permission: READ | WRITE }],
+  urlLifetimeMs = 60 * 60 * 1000,
+  account = 'productionresultssa0',
+  container = 'actions-cache',
+} = {}) {
   const secret = randomBytes(32);
   const token = mintRuntimeToken(secret, scopes);
   /** Cache entries in creation order: { id, key, version, scope, blob, finalized, sizeBytes, createdAt }. */
@@ -204,7 +209,8 @@ export async function startCacheServiceV2({ scopes = [{ scope: 'refs/heads/main'
           if (!entry) return twirpError(404, 'not_found', 'no cache entry is waiting for an upload with this key and version');
           const data = blobs.get(entry.blob)?.committed;
           if (!data) return twirpError(400, 'failed_precondition', 'nothing was uploaded for this cache entry');
-          if (!Number.isSafeInteger(sizeBytes) || sizeBytes !== data.length) return twirpError(400, 'invalid_argument', `size_bytes ${field('size_bytes', 'sizeBytes')} is not the uploaded size ${data.length}`);
+          if (!Number.isSafeInteger(sizeBytes) || sizeBytes !== data.length)
+            return twirpError(400, 'invalid_argument', `size_bytes ${field('size_bytes', 'sizeBytes')} is not the uploaded size ${data.length}`);
           entry.finalized = true;
           entry.sizeBytes = sizeBytes;
           return twirp({ ok: true, entry_id: String(entry.id), message: '' });

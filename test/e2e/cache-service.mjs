@@ -33,7 +33,10 @@ export async function startCacheService({ token = 'cache-runtime-token' } = {}) 
       // The primary key must match exactly; the restore keys are prefixes, newest first.
       const hit =
         committed.find((entry) => entry.key === keys[0]) ??
-        keys.slice(1).map((prefix) => committed.filter((entry) => entry.key.startsWith(prefix)).pop()).find(Boolean);
+        keys
+          .slice(1)
+          .map((prefix) => committed.filter((entry) => entry.key.startsWith(prefix)).pop())
+          .find(Boolean);
       if (!hit) return json(204);
       const base = `http://127.0.0.1:${server.address().port}`;
       return json(200, { cacheKey: hit.key, scope: 'refs/heads/main', cacheVersion: hit.version, archiveLocation: `${base}/download/${hit.id}` });

@@ -69,7 +69,11 @@ print(json.dumps([{'token': d['authorizationToken'], 'expiresAt': d['expiresAt']
 `;
 
 /** GetAuthorizationToken through boto3 (a real SigV4 client) against the cloud's AWS endpoint. */
-function botoAuthorizationToken(service: 'ecr' | 'ecr-public', region: string, creds: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string }): { error?: string; data?: { token: string; expiresAt: number; proxyEndpoint?: string }[] } {
+function botoAuthorizationToken(
+  service: 'ecr' | 'ecr-public',
+  region: string,
+  creds: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string },
+): { error?: string; data?: { token: string; expiresAt: number; proxyEndpoint?: string }[] } {
   const result = spawnSync(cloud.ecr.python, ['-c', BOTO, service, region], {
     env: { ...process.env, ...cloud.env, EP: cloud.env.AWS_ENDPOINT_URL, AK: creds.accessKeyId ?? '', SK: creds.secretAccessKey ?? '', ST: creds.sessionToken ?? '', AWS_MAX_ATTEMPTS: '1' },
     encoding: 'utf8',
@@ -157,7 +161,13 @@ describe('GitHub OIDC token endpoint', () => {
     expect(status).toBe(200);
     const { header, claims } = decodeJwt(value!);
     expect(header.alg).toBe('RS256');
-    expect(claims).toMatchObject({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:acme/app:ref:refs/heads/main', aud: 'sts.amazonaws.com', repository: 'acme/app', ref: 'refs/heads/main' });
+    expect(claims).toMatchObject({
+      iss: 'https://token.actions.githubusercontent.com',
+      sub: 'repo:acme/app:ref:refs/heads/main',
+      aud: 'sts.amazonaws.com',
+      repository: 'acme/app',
+      ref: 'refs/heads/main',
+    });
     expect(Number(claims.exp)).toBeGreaterThan(Date.now() / 1000);
     expect(cloud.requests.oidc.at(-1)).toMatchObject({ audience: 'sts.amazonaws.com', status: 200 });
   });
@@ -235,7 +245,12 @@ describe('Google: STS token exchange and IAM Credentials generateAccessToken', (
     expect(iam.json.accessToken).toBe(cloud.gcp.accessToken);
     expect(Date.parse(String(iam.json.expireTime))).toBeGreaterThan(Date.now() + 3500_000);
     expect(String(iam.json.expireTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(cloud.requests.gcp.map((r) => [r.service, r.status])).toEqual(expect.arrayContaining([['gcp-sts', 200], ['gcp-iam', 200]]));
+    expect(cloud.requests.gcp.map((r) => [r.service, r.status])).toEqual(
+      expect.arrayContaining([
+        ['gcp-sts', 200],
+        ['gcp-iam', 200],
+      ]),
+    );
   });
 
   it('accepts the RFC 8693 form encoding (snake_case) too', async () => {
@@ -258,7 +273,10 @@ describe('Google: STS token exchange and IAM Credentials generateAccessToken', (
     const good = (await oidcToken(cloud.gcp.oidcAudience)).value!;
     const badAudience = await stsExchange({ ...githubStyleStsRequest(good), audience: 'projects/123/pools/x' }, 'json');
     expect(badAudience).toMatchObject({ status: 400, json: { error: 'invalid_request' } });
-    const otherProvider = await stsExchange({ ...githubStyleStsRequest(good), audience: '//iam.googleapis.com/projects/999/locations/global/workloadIdentityPools/other-pool/providers/other' }, 'json');
+    const otherProvider = await stsExchange(
+      { ...githubStyleStsRequest(good), audience: '//iam.googleapis.com/projects/999/locations/global/workloadIdentityPools/other-pool/providers/other' },
+      'json',
+    );
     expect(otherProvider).toMatchObject({ status: 400, json: { error: 'invalid_target' } });
     const wrongOidcAudience = await stsExchange(githubStyleStsRequest((await oidcToken('sts.amazonaws.com')).value!), 'json');
     expect(wrongOidcAudience).toMatchObject({ status: 400, json: { error: 'invalid_grant' } });
@@ -317,7 +335,7 @@ describe('registries on the real hostnames (TLS on 127.0.0.1:443)', () => {
     });
   }
 
-  it('refuses a wrong password, and one registry\'s credentials on another', async () => {
+  it("refuses a wrong password, and one registry's credentials on another", async () => {
     const wrong = login('ghcr.io', cloud.ghcr.username, 'ghs_wrong');
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toMatch(/unauthorized|denied|401/i);
@@ -355,7 +373,10 @@ describe('registries on the real hostnames (TLS on 127.0.0.1:443)', () => {
 describe('stop()', () => {
   it('undoes everything and leaves the 127.0.0.1:5000 registry alone', async () => {
     const caPath = cloud.caPath;
-    const caBody = readFileSync(caPath, 'utf8').split('\n').filter((line) => line && !line.startsWith('-----')).join('\n');
+    const caBody = readFileSync(caPath, 'utf8')
+      .split('\n')
+      .filter((line) => line && !line.startsWith('-----'))
+      .join('\n');
     const bundle = (): string => readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8').replace(/\r/g, '');
     expect(bundle()).toContain(caBody.split('\n')[1]);
     await cloud.stop();

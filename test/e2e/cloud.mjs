@@ -32,7 +32,22 @@ import * as path from 'node:path';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { fileURLToPath } from 'node:url';
 import { alnum, randomToken, sleep, readJson, writeFileAtomic, readJsonl } from './cloud/util.mjs';
-import { MARKER, E2E_HOME, STATE_FILE, PERSISTENT_SYSTEM_CA, hostsAdd, certsDirsAdd, systemCaAdd, ensureCloudCa, installCloudCa, uninstallCloudCa, cleanupSystemState, killRecorded, cleanupCloudLeftovers, makeCertificates } from './cloud/system.mjs';
+import {
+  MARKER,
+  E2E_HOME,
+  STATE_FILE,
+  PERSISTENT_SYSTEM_CA,
+  hostsAdd,
+  certsDirsAdd,
+  systemCaAdd,
+  ensureCloudCa,
+  installCloudCa,
+  uninstallCloudCa,
+  cleanupSystemState,
+  killRecorded,
+  cleanupCloudLeftovers,
+  makeCertificates,
+} from './cloud/system.mjs';
 import { GITHUB_ISSUER, decodeJwt } from './cloud/oidc.mjs';
 import { registryTable, realmOf, writeHtpasswd, registryConfigYaml } from './cloud/registries.mjs';
 import { registryManifestTls, rememberCa } from './cloud/registry-client.mjs';
@@ -301,7 +316,10 @@ export async function startCloud(options = {}) {
       const supervisorEntry = processes.find((p) => p.role === 'supervisor');
       // the supervisor stops its registries and moto on SIGTERM; then anything left
       await killRecorded(supervisorEntry ? [supervisorEntry] : [], 15_000);
-      await killRecorded(processes.filter((p) => p.role !== 'supervisor'), 5_000);
+      await killRecorded(
+        processes.filter((p) => p.role !== 'supervisor'),
+        5_000,
+      );
       cleanupSystemState();
       fs.rmSync(dir, { recursive: true, force: true });
       if (readJson(STATE_FILE)?.dir === dir) fs.rmSync(STATE_FILE, { force: true });

@@ -254,18 +254,16 @@ export async function startFaultProxy(options = {}) {
     // The upstream sees itself as the host, like behind any reverse proxy; the absolute
     // URLs it builds from that are rewritten on the way back (responseHeaders).
     headers.host = upstreamHost;
-    const upstreamRequest = http.request(
-      { host: upstream.hostname, port: upstream.port || 80, method: req.method, path: req.url, headers, agent },
-      (upstreamResponse) => {
-        record.status = upstreamResponse.statusCode;
-        res.writeHead(upstreamResponse.statusCode ?? 502, responseHeaders(upstreamResponse));
-        upstreamResponse.pipe(res);
-        upstreamResponse.on('error', () => res.destroy());
-      },
-    );
+    const upstreamRequest = http.request({ host: upstream.hostname, port: upstream.port || 80, method: req.method, path: req.url, headers, agent }, (upstreamResponse) => {
+      record.status = upstreamResponse.statusCode;
+      res.writeHead(upstreamResponse.statusCode ?? 502, responseHeaders(upstreamResponse));
+      upstreamResponse.pipe(res);
+      upstreamResponse.on('error', () => res.destroy());
+    });
     upstreamRequest.on('error', (error) => {
       record.upstreamError = error.code ?? error.message;
-      if (req.socket.destroyed) record.status = killed.has(req.socket) ? 'reset' : 'aborted'; // cut by us or by the client, not the upstream
+      if (req.socket.destroyed)
+        record.status = killed.has(req.socket) ? 'reset' : 'aborted'; // cut by us or by the client, not the upstream
       else if (!res.headersSent) respond(req, res, record, 502, {}, registryError('UNAVAILABLE', `upstream: ${error.code ?? error.message}`));
       else res.destroy();
     });

@@ -44,7 +44,10 @@ async function run(inputs: Record<string, string>, options: RunActionOptions = {
 }
 
 function failureMessage(result: ActionRun): string {
-  return result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+  return result.main.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::error::'))
+    .join('\n');
 }
 
 /** Why a run failed or what it retried, for assertion messages. */
@@ -315,7 +318,10 @@ describe('transient registry failures are retried', () => {
       expect(retry.delayMs, retry.line).toBeGreaterThan(0);
       expect(retry.delayMs, retry.line).toBeLessThan(60_000);
     }
-    expect(retries.some((retry) => /503|Service Unavailable|unavailable/i.test(retry.cause)), describeRun(result)).toBe(true);
+    expect(
+      retries.some((retry) => /503|Service Unavailable|unavailable/i.test(retry.cause)),
+      describeRun(result),
+    ).toBe(true);
 
     for (const tag of ['1.0.0', 'latest']) await expectCompleteImage(name, tag, result.outputs.digest ?? '');
     expectCleanPost(result);

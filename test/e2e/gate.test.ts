@@ -29,7 +29,11 @@ async function run(eventName: string, inputs: Record<string, string>): Promise<A
 }
 
 const repository = `e2e/gate-${randomUUID().slice(0, 8)}`;
-const errorLine = (result: ActionRun): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+const errorLine = (result: ActionRun): string =>
+  result.main.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::error::'))
+    .join('\n');
 
 describe('gate', () => {
   it('a passing test and scan → pushed, and the pushed digest is the tested image', async () => {

@@ -144,16 +144,15 @@ describe('split native builds pushed by digest, merged by imagetools create', ()
     expect(result.platforms).toEqual(['linux/amd64']);
     digests.amd64 = result.digest;
     await expectComplete(result.digest, result.mediaType);
-    console.log(`build linux/amd64: ${build.seconds.toFixed(1)} s, top-level ${result.mediaType}; push: ${seconds.toFixed(2)} s, ${result.blobsUploaded} uploaded, ${result.blobsSkipped} already there`);
+    console.log(
+      `build linux/amd64: ${build.seconds.toFixed(1)} s, top-level ${result.mediaType}; push: ${seconds.toFixed(2)} s, ${result.blobsUploaded} uploaded, ${result.blobsSkipped} already there`,
+    );
   });
 
   it('merges the two digests with the real imagetools create into one tag that runs on both platforms', async () => {
     const target = `${engine.registry}/${repository}:merged`;
     const started = Date.now();
-    const created = docker(
-      ['buildx', 'imagetools', 'create', '-t', target, `${engine.registry}/${repository}@${digests.arm64}`, `${engine.registry}/${repository}@${digests.amd64}`],
-      config,
-    );
+    const created = docker(['buildx', 'imagetools', 'create', '-t', target, `${engine.registry}/${repository}@${digests.arm64}`, `${engine.registry}/${repository}@${digests.amd64}`], config);
     expect(created.status, created.stderr).toBe(0);
     console.log(`imagetools create: ${((Date.now() - started) / 1000).toFixed(2)} s`);
     const merged = await registryManifest(engine, repository, 'merged');

@@ -47,7 +47,6 @@ function inputs(repository: string, extra: Record<string, string> = {}): Record<
   };
 }
 
-
 /**
  * An engine that refuses privileged containers, as locked-down self-hosted engines do: a
  * Docker authorization plugin (authz-no-privileged.mjs, its own process so it answers
@@ -108,7 +107,11 @@ async function privilegedRefused(): Promise<boolean> {
 const execFileAsync = promisify(execFile);
 // timeout-minutes, as a workflow would set it: a step that hangs fails with its log instead of stalling the suite.
 const run = async (stepInputs: Record<string, string>): Promise<ActionRun> => await runAction({ home, inputs: stepInputs, timeoutMinutes: 3 });
-const errorLine = (result: ActionRun): string => result.main.stdout.split('\n').filter((line) => line.startsWith('::error::')).join('\n');
+const errorLine = (result: ActionRun): string =>
+  result.main.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::error::'))
+    .join('\n');
 
 describe.skipIf(!QEMU_IMAGE)(`a runner without QEMU${skipped}`, () => {
   beforeAll(() => {

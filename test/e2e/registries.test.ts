@@ -142,7 +142,8 @@ describe('Docker Hub with a username and an access token', () => {
     // for its platforms; the summary's sizes are not read there) and a HEAD for the other tag.
     // dockerd and BuildKit say who they are.
     const stepReads = stepRequests.filter(
-      (request) => request.service === 'registry' && request.host === cloud.dockerhub.host && request.path?.includes('/manifests/') && !/docker|buildkit|containerd|go-http-client/i.test(request.agent ?? ''),
+      (request) =>
+        request.service === 'registry' && request.host === cloud.dockerhub.host && request.path?.includes('/manifests/') && !/docker|buildkit|containerd|go-http-client/i.test(request.agent ?? ''),
     );
     const gets = stepReads.filter((request) => request.method === 'GET' && request.status === 200);
     expect(gets, JSON.stringify(gets)).toHaveLength(1);
@@ -168,6 +169,10 @@ describe('GHCR with the GitHub token', () => {
     expect(result.main.exitCode, result.main.log).toBe(0);
     expect(result.outputs.pushed).toBe('false');
     // The warning names what is missing and what it costs.
-    expect(result.main.stdout).toMatch(new RegExp(`::warning::${cloud.ghcr.host.replace(/\./g, '\\.')}: this step has no credentials for it \\(needs [^)]*github-token[^;]*\\); this run pushes nothing, so it builds without logging in there, and pulls of private images from`));
+    expect(result.main.stdout).toMatch(
+      new RegExp(
+        `::warning::${cloud.ghcr.host.replace(/\./g, '\\.')}: this step has no credentials for it \\(needs [^)]*github-token[^;]*\\); this run pushes nothing, so it builds without logging in there, and pulls of private images from`,
+      ),
+    );
   });
 });

@@ -67,14 +67,24 @@ function buildRunnerImage(): string {
 function stepInContainer(inputs: Record<string, string>): StepSeen {
   const options = { inputs, workspace: repoRoot, home: '/root', path: '/usr/local/bin' };
   const result = docker([
-    'run', '--rm', '--network', 'host',
-    '-v', '/var/run/docker.sock:/var/run/docker.sock',
-    '-v', `${repoRoot}:${repoRoot}:ro`,
-    '-w', repoRoot,
-    '-e', 'E2E_NODE24=/usr/local/bin/node',
+    'run',
+    '--rm',
+    '--network',
+    'host',
+    '-v',
+    '/var/run/docker.sock:/var/run/docker.sock',
+    '-v',
+    `${repoRoot}:${repoRoot}:ro`,
+    '-w',
+    repoRoot,
+    '-e',
+    'E2E_NODE24=/usr/local/bin/node',
     ...(QEMU_IMAGE ? ['-e', `E2E_QEMU_IMAGE=${QEMU_IMAGE}`] : []),
     ...(process.env.E2E_BUILDKIT_IMAGE ? ['-e', `E2E_BUILDKIT_IMAGE=${process.env.E2E_BUILDKIT_IMAGE}`] : []),
-    image, 'node', path.join(repoRoot, 'test', 'e2e', 'runner-image', 'run-step.mjs'), JSON.stringify(options),
+    image,
+    'node',
+    path.join(repoRoot, 'test', 'e2e', 'runner-image', 'run-step.mjs'),
+    JSON.stringify(options),
   ]);
   const line = result.stdout.trim().split('\n').pop() ?? '';
   if (result.status !== 0 || !line.startsWith('{')) throw new Error(`the runner container failed (exit ${result.status}): ${result.stderr}\n${result.stdout.slice(-2000)}`);

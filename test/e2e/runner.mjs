@@ -74,7 +74,9 @@ export function nodeForAction(actionDir = REPO_ROOT) {
  * a condition the emulator does not understand never passes silently.
  */
 export function evaluateStatusCondition(expression, jobStatus) {
-  const source = String(expression).trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1');
+  const source = String(expression)
+    .trim()
+    .replace(/^\$\{\{([\s\S]*)\}\}$/, '$1');
   const tokens = source.match(/\s*(always\(\)|success\(\)|failure\(\)|cancelled\(\)|!|&&|\|\||\(|\)|\S+)/g)?.map((token) => token.trim()) ?? [];
   let position = 0;
   const fail = (why) => {

@@ -38,9 +38,18 @@ export function findSecretLeaks(result, secrets, extraDirs = []) {
   const forms = secrets.flatMap(secretForms);
   const places = [];
   const texts = [];
-  for (const [name, step] of [['main', result.main], ['post', result.post]]) {
+  for (const [name, step] of [
+    ['main', result.main],
+    ['post', result.post],
+  ]) {
     if (!step) continue;
-    texts.push([`${name} stdout`, step.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')]);
+    texts.push([
+      `${name} stdout`,
+      step.stdout
+        .split('\n')
+        .filter((line) => !line.startsWith('::add-mask::'))
+        .join('\n'),
+    ]);
     texts.push([`${name} stderr`, step.stderr]);
   }
   for (const [name, value] of Object.entries(result.outputs ?? {})) texts.push([`output ${name}`, String(value)]);

@@ -183,7 +183,19 @@ ${body}
 function chromium(args: string[], userDataDir: string): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(
     CHROMIUM,
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${userDataDir}`, `--window-size=${WIDTH},${HEIGHT}`, ...args],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${userDataDir}`,
+      `--window-size=${WIDTH},${HEIGHT}`,
+      ...args,
+    ],
     { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
   );
   if (result.error) throw new Error(`${CHROMIUM} could not run (${result.error.message}): install Debian's chromium (apt-get install -y chromium) or set E2E_CHROMIUM`);
@@ -259,7 +271,8 @@ function colourStats(picture: Picture): { colours: number; dark: number; tinted:
   const count = picture.width * picture.height;
   for (let pixel = 0; pixel < count; pixel++) {
     const at = pixel * picture.channels;
-    const [r, g, b] = picture.channels >= 3 ? [picture.pixels[at] ?? 0, picture.pixels[at + 1] ?? 0, picture.pixels[at + 2] ?? 0] : [picture.pixels[at] ?? 0, picture.pixels[at] ?? 0, picture.pixels[at] ?? 0];
+    const [r, g, b] =
+      picture.channels >= 3 ? [picture.pixels[at] ?? 0, picture.pixels[at + 1] ?? 0, picture.pixels[at + 2] ?? 0] : [picture.pixels[at] ?? 0, picture.pixels[at] ?? 0, picture.pixels[at] ?? 0];
     colours.add((r << 16) | (g << 8) | b);
     const light = (r + g + b) / 3;
     if (light < 96) dark++;
@@ -427,7 +440,9 @@ describe('the Markdown renderer of this test', () => {
     expect(renderMarkdown('| A | B |\n| --- | --- |\n| `x\\|y` | a \\| b <img src=x> <br> &amp; |')).toBe(
       '<table>\n<thead><tr><th>A</th><th>B</th></tr></thead>\n<tbody><tr><td><code>x|y</code></td><td>a | b &lt;img src=x&gt; <br> &amp;</td></tr></tbody>\n</table>',
     );
-    expect(renderMarkdown('- **Pull** ``a`b``\n- [`x`](https://e.test/x) \\*y\\*')).toBe('<ul><li><strong>Pull</strong> <code>a`b</code></li><li><a href="https://e.test/x"><code>x</code></a> *y*</li></ul>');
+    expect(renderMarkdown('- **Pull** ``a`b``\n- [`x`](https://e.test/x) \\*y\\*')).toBe(
+      '<ul><li><strong>Pull</strong> <code>a`b</code></li><li><a href="https://e.test/x"><code>x</code></a> *y*</li></ul>',
+    );
     expect(renderMarkdown('````text\n```\n<script>\n````')).toBe('<pre><code class="language-text">```\n&lt;script&gt;</code></pre>');
   });
 });

@@ -28,7 +28,12 @@ export function awsHandler(config, oidcPublicKey, motoPort, record) {
   const jsonError = (res, entry, status, code, message) => {
     record({ ...entry, status, error: code, description: message });
     const text = JSON.stringify({ __type: code, message });
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-errortype': `${code}:http://internal.amazon.com/coral/com.amazon.coral.service/`, 'x-amzn-requestid': requestId() });
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-errortype': `${code}:http://internal.amazon.com/coral/com.amazon.coral.service/`,
+      'x-amzn-requestid': requestId(),
+    });
     res.end(text);
   };
   const forward = (req, body) =>
@@ -62,7 +67,10 @@ export function awsHandler(config, oidcPublicKey, motoPort, record) {
     }
     const url = new URL(req.url, 'http://127.0.0.1');
     const target = req.headers['x-amz-target'];
-    const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const contentType = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const form = contentType === 'application/x-www-form-urlencoded' ? new URLSearchParams(body.toString('utf8')) : url.searchParams;
     const action = target ? String(target) : form.get('Action');
     const scope = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/.exec(req.headers.authorization ?? '');
@@ -76,11 +84,26 @@ export function awsHandler(config, oidcPublicKey, motoPort, record) {
         const token = form.get('WebIdentityToken');
         Object.assign(entry, { roleArn, roleSessionName: sessionName, durationSeconds: form.get('DurationSeconds') ?? undefined });
         if (form.get('Version') !== '2011-06-15') return xmlError(res, entry, 400, 'InvalidAction', `Could not find operation AssumeRoleWithWebIdentity for version ${form.get('Version')}`);
-        if (!roleArn || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(roleArn)) return xmlError(res, entry, 400, 'ValidationError', `1 validation error detected: Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must be a valid role ARN`);
-        if (!sessionName || !/^[\w+=,.@-]{2,64}$/.test(sessionName)) return xmlError(res, entry, 400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`);
+        if (!roleArn || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(roleArn))
+          return xmlError(res, entry, 400, 'ValidationError', `1 validation error detected: Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must be a valid role ARN`);
+        if (!sessionName || !/^[\w+=,.@-]{2,64}$/.test(sessionName))
+          return xmlError(
+            res,
+            entry,
+            400,
+            'ValidationError',
+            `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`,
+          );
         if (!token) return xmlError(res, entry, 400, 'ValidationError', "1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null");
         const duration = form.get('DurationSeconds');
-        if (duration !== null && !(Number(duration) >= 900 && Number(duration) <= 43200)) return xmlError(res, entry, 400, 'ValidationError', `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+        if (duration !== null && !(Number(duration) >= 900 && Number(duration) <= 43200))
+          return xmlError(
+            res,
+            entry,
+            400,
+            'ValidationError',
+            `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+          );
         const verified = verifyGithubJwt(token, oidcPublicKey);
         entry.audience = verified.claims?.aud;
         entry.sub = verified.claims?.sub;
@@ -109,7 +132,12 @@ export function awsHandler(config, oidcPublicKey, motoPort, record) {
       if (!scope) return fail(json ? 400 : 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
       const key = issued.get(scope[1]);
       if (!key) return fail(json ? 400 : 403, json ? 'UnrecognizedClientException' : 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-      if (req.headers['x-amz-security-token'] !== key.sessionToken) return fail(json ? 400 : 403, json ? 'UnrecognizedClientException' : 'InvalidClientTokenId', 'The security token included in the request is invalid (X-Amz-Security-Token missing or not the session token of this access key).');
+      if (req.headers['x-amz-security-token'] !== key.sessionToken)
+        return fail(
+          json ? 400 : 403,
+          json ? 'UnrecognizedClientException' : 'InvalidClientTokenId',
+          'The security token included in the request is invalid (X-Amz-Security-Token missing or not the session token of this access key).',
+        );
       entry.account = key.account;
       entry.roleArn = key.roleArn;
 
@@ -117,10 +145,16 @@ export function awsHandler(config, oidcPublicKey, motoPort, record) {
       if (json && String(target).startsWith(ECR_PUBLIC_TARGET)) {
         if (scope[4] !== 'ecr-public') return jsonError(res, entry, 400, 'InvalidSignatureException', `Credential should be scoped to correct service: 'ecr-public'.`);
         if (String(target) !== `${ECR_PUBLIC_TARGET}GetAuthorizationToken`) return jsonError(res, entry, 400, 'UnsupportedCommandException', `${target} is not implemented by the test ECR Public`);
-        if (scope[3] !== 'us-east-1') return jsonError(res, entry, 400, 'InvalidSignatureException', `ECR Public's GetAuthorizationToken is served in us-east-1 only; the request was signed for ${scope[3]}.`);
+        if (scope[3] !== 'us-east-1')
+          return jsonError(res, entry, 400, 'InvalidSignatureException', `ECR Public's GetAuthorizationToken is served in us-east-1 only; the request was signed for ${scope[3]}.`);
         const expiresAt = Math.floor(Date.now() / 1000) + 12 * 3600;
         record({ ...entry, status: 200 });
-        return send(res, 200, { authorizationData: { authorizationToken: Buffer.from(`AWS:${config.aws.ecrPublicPassword}`).toString('base64'), expiresAt } }, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId() });
+        return send(
+          res,
+          200,
+          { authorizationData: { authorizationToken: Buffer.from(`AWS:${config.aws.ecrPublicPassword}`).toString('base64'), expiresAt } },
+          { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId() },
+        );
       }
 
       // ---- ECR and STS (signed): moto

@@ -34,7 +34,10 @@ export function googleHandler(config, oidcPublicKey, record, federated) {
     } catch {
       return send(res, 413, 'too large');
     }
-    const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const contentType = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
 
     // ---- STS: POST /v1/token
     if (url.pathname === '/v1/token') {
@@ -63,18 +66,40 @@ export function googleHandler(config, oidcPublicKey, record, federated) {
       Object.assign(entry, { grantType, audience, scope, requestedTokenType, subjectTokenType });
       if (grantType !== STS_GRANT) return stsError(res, entry, 400, 'unsupported_grant_type', `Invalid value for "grant_type": expected ${STS_GRANT}.`);
       if (!/^\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/[a-z0-9-]{4,32}\/providers\/[a-z0-9-]{4,32}$/.test(String(audience ?? ''))) {
-        return stsError(res, entry, 400, 'invalid_request', 'Invalid value for "audience". This value should be the full resource name of the Identity Provider. See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token for the list of possible formats.');
+        return stsError(
+          res,
+          entry,
+          400,
+          'invalid_request',
+          'Invalid value for "audience". This value should be the full resource name of the Identity Provider. See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token for the list of possible formats.',
+        );
       }
       if (audience !== expectedAudience) {
-        return stsError(res, entry, 400, 'invalid_target', 'The target service indicated by the "audience" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn\'t exist.');
+        return stsError(
+          res,
+          entry,
+          400,
+          'invalid_target',
+          'The target service indicated by the "audience" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn\'t exist.',
+        );
       }
       if (requestedTokenType !== TOKEN_TYPE_ACCESS) return stsError(res, entry, 400, 'invalid_request', `Invalid value for "requested_token_type": expected ${TOKEN_TYPE_ACCESS}.`);
-      if (subjectTokenType !== TOKEN_TYPE_JWT && subjectTokenType !== TOKEN_TYPE_ID) return stsError(res, entry, 400, 'invalid_request', `Invalid value for "subject_token_type": expected ${TOKEN_TYPE_JWT} or ${TOKEN_TYPE_ID}.`);
-      const scopes = String(scope ?? '').split(/\s+/).filter(Boolean);
+      if (subjectTokenType !== TOKEN_TYPE_JWT && subjectTokenType !== TOKEN_TYPE_ID)
+        return stsError(res, entry, 400, 'invalid_request', `Invalid value for "subject_token_type": expected ${TOKEN_TYPE_JWT} or ${TOKEN_TYPE_ID}.`);
+      const scopes = String(scope ?? '')
+        .split(/\s+/)
+        .filter(Boolean);
       if (!scopes.includes(CLOUD_PLATFORM)) return stsError(res, entry, 400, 'invalid_scope', `Invalid value for "scope": ${CLOUD_PLATFORM} is required.`);
       if (!subjectToken) return stsError(res, entry, 400, 'invalid_request', 'Missing required parameter "subject_token".');
       const verified = verifyGithubJwt(subjectToken, oidcPublicKey);
-      if (verified.error) return stsError(res, entry, 400, 'invalid_grant', verified.expired ? 'The ID Token has expired.' : `The provided subject_token is not a valid ID token of the provider's issuer: ${verified.error}.`);
+      if (verified.error)
+        return stsError(
+          res,
+          entry,
+          400,
+          'invalid_grant',
+          verified.expired ? 'The ID Token has expired.' : `The provided subject_token is not a valid ID token of the provider's issuer: ${verified.error}.`,
+        );
       entry.oidcAudience = verified.claims.aud;
       entry.sub = verified.claims.sub;
       const auds = Array.isArray(verified.claims.aud) ? verified.claims.aud : [verified.claims.aud];
@@ -102,7 +127,13 @@ export function googleHandler(config, oidcPublicKey, record, federated) {
       const bearer = /^bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
       const fed = bearer ? federated.get(bearer[1].trim()) : undefined;
       if (!fed || fed.expires < Date.now()) {
-        return apiError(res, entry, 401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.');
+        return apiError(
+          res,
+          entry,
+          401,
+          'UNAUTHENTICATED',
+          'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+        );
       }
       if (m[1] !== '-') return apiError(res, entry, 400, 'INVALID_ARGUMENT', 'The project in the resource name must be the wildcard "-" (projects/-/serviceAccounts/...).');
       let request;
@@ -123,9 +154,10 @@ export function googleHandler(config, oidcPublicKey, record, federated) {
         const lm = /^(\d+(?:\.\d{1,9})?)s$/.exec(String(request.lifetime));
         if (!lm) return apiError(res, entry, 400, 'INVALID_ARGUMENT', `Invalid value at 'lifetime' (type.googleapis.com/google.protobuf.Duration), "${request.lifetime}"`);
         lifetime = Number(lm[1]);
-        if (lifetime < 1 || lifetime > 3600) return apiError(res, entry, 400, 'INVALID_ARGUMENT', 'The lifetime must be between 1s and 3600s (longer only with the iam.allowServiceAccountCredentialLifetimeExtension policy).');
+        if (lifetime < 1 || lifetime > 3600)
+          return apiError(res, entry, 400, 'INVALID_ARGUMENT', 'The lifetime must be between 1s and 3600s (longer only with the iam.allowServiceAccountCredentialLifetimeExtension policy).');
       }
-      if (request.delegates !== undefined && !Array.isArray(request.delegates)) return apiError(res, entry, 400, 'INVALID_ARGUMENT', 'Invalid value at \'delegates\': expected an array.');
+      if (request.delegates !== undefined && !Array.isArray(request.delegates)) return apiError(res, entry, 400, 'INVALID_ARGUMENT', "Invalid value at 'delegates': expected an array.");
       if (!config.gcp.serviceAccounts.includes(serviceAccount)) {
         return apiError(res, entry, 403, 'PERMISSION_DENIED', "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).", [
           { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'iam.googleapis.com', metadata: { permission: 'iam.serviceAccounts.getAccessToken' } },

@@ -50,7 +50,15 @@ export function oidcHandler(config, keys, record) {
   return (req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     if (url.pathname === '/.well-known/openid-configuration') {
-      return send(res, 200, { issuer: GITHUB_ISSUER, jwks_uri: `http://${req.headers.host}/.well-known/jwks`, subject_types_supported: ['public', 'pairwise'], response_types_supported: ['id_token'], id_token_signing_alg_values_supported: ['RS256'], claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'repository', 'repository_owner', 'run_id', 'actor', 'workflow'], scopes_supported: ['openid'] });
+      return send(res, 200, {
+        issuer: GITHUB_ISSUER,
+        jwks_uri: `http://${req.headers.host}/.well-known/jwks`,
+        subject_types_supported: ['public', 'pairwise'],
+        response_types_supported: ['id_token'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'repository', 'repository_owner', 'run_id', 'actor', 'workflow'],
+        scopes_supported: ['openid'],
+      });
     }
     if (url.pathname === '/.well-known/jwks') return send(res, 200, { keys: [jwk] });
     const entry = { service: 'oidc', method: req.method, path: url.pathname, audience: url.searchParams.get('audience') };

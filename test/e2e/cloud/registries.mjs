@@ -41,12 +41,14 @@ export function realmOf(reg) {
 }
 
 function htpasswdText(users) {
-  return users
-    .map(({ username, password }) => {
-      if (!username || username.includes(':')) throw new Error(`invalid registry username ${JSON.stringify(username)}`);
-      return execFileSync('htpasswd', ['-niB', '-C', '5', username], { input: String(password), encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
-    })
-    .join('\n') + '\n';
+  return (
+    users
+      .map(({ username, password }) => {
+        if (!username || username.includes(':')) throw new Error(`invalid registry username ${JSON.stringify(username)}`);
+        return execFileSync('htpasswd', ['-niB', '-C', '5', username], { input: String(password), encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+      })
+      .join('\n') + '\n'
+  );
 }
 
 /** Writes an htpasswd file so distribution notices (it re-reads when the mtime changes). */

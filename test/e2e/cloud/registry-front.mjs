@@ -48,7 +48,10 @@ export function registryFront(config, record, federated) {
       }
       username = body.get('username');
       password = body.get('password');
-      scopes = body.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+      scopes = body
+        .getAll('scope')
+        .flatMap((s) => s.split(' '))
+        .filter(Boolean);
     } else if (req.method === 'GET') {
       const basic = /^basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
       if (basic) {
@@ -82,11 +85,19 @@ export function registryFront(config, record, federated) {
     tokens.set(token, { host: reg.host, username, basic: authorization, expires: Date.now() + TOKEN_TTL * 1000 });
     record({ ...entry, status: 200 });
     const issuedAt = new Date().toISOString();
-    return send(res, 200, req.method === 'POST' ? { access_token: token, token_type: 'Bearer', expires_in: TOKEN_TTL, scope: scopes.join(' '), issued_at: issuedAt } : { token, access_token: token, expires_in: TOKEN_TTL, issued_at: issuedAt });
+    return send(
+      res,
+      200,
+      req.method === 'POST'
+        ? { access_token: token, token_type: 'Bearer', expires_in: TOKEN_TTL, scope: scopes.join(' '), issued_at: issuedAt }
+        : { token, access_token: token, expires_in: TOKEN_TTL, issued_at: issuedAt },
+    );
   }
 
   const handler = async (req, res) => {
-    const hostHeader = String(req.headers.host ?? req.socket.servername ?? '').toLowerCase().replace(/:443$/, '');
+    const hostHeader = String(req.headers.host ?? req.socket.servername ?? '')
+      .toLowerCase()
+      .replace(/:443$/, '');
     const url = new URL(req.url, 'https://127.0.0.1');
     const tokenService = byTokenHost.get(hostHeader);
     if (tokenService) {
@@ -179,7 +190,9 @@ export function registryFront(config, record, federated) {
 export function plainHttpRefusal(config, record) {
   const hosts = new Set(config.registries.map((r) => r.host));
   return http.createServer((req, res) => {
-    const host = String(req.headers.host ?? '').toLowerCase().replace(/:80$/, '');
+    const host = String(req.headers.host ?? '')
+      .toLowerCase()
+      .replace(/:80$/, '');
     const url = new URL(req.url, 'http://127.0.0.1');
     record({ service: 'registry-plain-http', host, method: req.method, path: url.pathname, status: 401 });
     req.resume();

@@ -89,7 +89,9 @@ export async function serve(configPath) {
     for (const reg of config.registries) spawnLogged(`registry-${reg.host}`, 'docker-registry', ['serve', reg.config]);
 
     // keys for the OIDC provider (in parallel with moto's start)
-    const keysMade = new Promise((resolve, reject) => crypto.generateKeyPair('rsa', { modulusLength: 2048 }, (error, publicKey, privateKey) => (error ? reject(error) : resolve({ publicKey, privateKey }))));
+    const keysMade = new Promise((resolve, reject) =>
+      crypto.generateKeyPair('rsa', { modulusLength: 2048 }, (error, publicKey, privateKey) => (error ? reject(error) : resolve({ publicKey, privateKey }))),
+    );
     keysMade.catch(() => {});
 
     // moto (moto needs boto3, so its python has both): the first candidate python that
@@ -115,7 +117,11 @@ export async function serve(configPath) {
     if (!moto) throw new Error(`moto did not start with any of ${candidates.join(', ')} (see ${path.join(config.dir, 'moto.log')}); set BUILD_PUSH_E2E_PYTHON to a python with moto`);
 
     const { privateKey, publicKey } = await keysMade;
-    const kid = crypto.createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 40);
+    const kid = crypto
+      .createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex')
+      .slice(0, 40);
 
     const oidc = await listen(http.createServer(oidcHandler(config, { privateKey, publicKey, kid }, record)), 0);
     // Google STS tokens, shared with the registry front: with direct workload identity

@@ -153,7 +153,33 @@ export function ensureCloudCa(dir = process.env.BUILD_PUSH_E2E_CA_DIR || CA_DIR)
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = fs.mkdtempSync(path.join(dir, '.new-'));
     const stamp = `${new Date().toISOString().slice(0, 10)} ${crypto.randomBytes(3).toString('hex')}`;
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', `/O=${MARKER}/CN=${MARKER} test CA ${stamp}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-addext', 'subjectKeyIdentifier=hash'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-days',
+        '3650',
+        '-subj',
+        `/O=${MARKER}/CN=${MARKER} test CA ${stamp}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+        '-addext',
+        'subjectKeyIdentifier=hash',
+      ],
+      { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     fs.chmodSync(path.join(tmp, 'ca.key'), 0o600);
     fs.renameSync(path.join(tmp, 'ca.key'), keyPath);
     fs.renameSync(path.join(tmp, 'ca.crt'), caPath);
@@ -254,8 +280,35 @@ export function makeCertificates(dir, hostnames, ca) {
   const run = (args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   fs.writeFileSync(path.join(dir, 'ca.crt'), ca.pem);
   run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/O=${MARKER}/CN=${hostnames[0]}`]);
-  fs.writeFileSync(path.join(dir, 'server.ext'), [`subjectAltName=${hostnames.map((h) => `DNS:${h}`).join(',')}`, 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth', 'authorityKeyIdentifier=keyid', ''].join('\n'));
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', ca.keyPath, '-set_serial', `0x${crypto.randomBytes(12).toString('hex')}`, '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+  fs.writeFileSync(
+    path.join(dir, 'server.ext'),
+    [
+      `subjectAltName=${hostnames.map((h) => `DNS:${h}`).join(',')}`,
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth',
+      'authorityKeyIdentifier=keyid',
+      '',
+    ].join('\n'),
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    ca.keyPath,
+    '-set_serial',
+    `0x${crypto.randomBytes(12).toString('hex')}`,
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  ]);
   fs.chmodSync(path.join(dir, 'server.key'), 0o600);
   return { caPath: path.join(dir, 'ca.crt'), certPath: path.join(dir, 'server.crt'), keyPath: path.join(dir, 'server.key') };
 }
