@@ -214,7 +214,7 @@ export async function run(stop: AbortSignal): Promise<void> {
     const engine = inspectEngine(docker, docker.configDir, process.env, inputs.builder);
     engine.catch(() => undefined);
     const emulators = readBinfmtEntries();
-    const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: maskSecret }, docker, retry, health));
+    const credentials = await phases.run('login', () => logIn(runPlan.registries, { inputs, context, env: process.env, mask: maskSecret }, docker, retry, core, health));
     const step: Run = {
       inputs,
       context,
@@ -370,7 +370,7 @@ async function buildRoute(step: Run, probes: Probes, progress: Progress): Promis
 async function buildImage(step: Run, probes: Probes, progress: Progress, output: (driver: string) => string[]) {
   const { plan: runPlan, inputs, phases, docker, read, retry, stop, sourceDateEpoch } = step;
   const pushRegistries = runPlan.registries.filter((entry) => entry.usedFor === 'push').map((entry) => entry.registry);
-  await phases.run('qemu', async () => core.info(await ensureEmulation(runPlan.emulate, inputs.qemuImage, docker, probes.emulators)));
+  await phases.run('qemu', async () => core.info(await ensureEmulation(runPlan.emulate, inputs.qemuImage, docker, core, probes.emulators)));
   const builder = await phases.run('builder', async () =>
     setUpBuilder(await probes.engine, runPlan.builder, HOST_ARCH, inputs.buildkitImage, docker, (name) => saveState({ builder: name }), core.info),
   );

@@ -3,18 +3,14 @@ import { Docker, lastLines, type DockerResult } from '../docker/exec.js';
 import { errorMessage } from '../errors.js';
 import { forgetCredentials, userDockerConfigDir } from '../registries/docker-config.js';
 import type { SavedState } from '../state.js';
-
-export interface CleanupLog {
-  info(message: string): void;
-  warning(message: string): void;
-}
+import type { StepLog } from './phase.js';
 
 /**
  * Undoes what main set up, as recorded in its state: logins, a created builder, images
  * loaded only for the gate, the private temp folder. Only warns: cleanup never fails a job.
  * True when everything is gone.
  */
-export async function cleanUp(state: SavedState, log: CleanupLog): Promise<boolean> {
+export async function cleanUp(state: SavedState, log: StepLog): Promise<boolean> {
   if (!state.workDir) return true;
   let complete = true;
   const warn = (message: string): void => {

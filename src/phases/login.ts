@@ -2,9 +2,9 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { ActionError, errorMessage } from '../errors.js';
 import { lastLines, type Docker, type DockerResult } from '../docker/exec.js';
-import * as core from '@actions/core';
 import { proxiedFetch, proxyFor } from '../proxy.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
+import type { StepLog } from './phase.js';
 import { apiBases, type BasicCredential } from '../registries/client.js';
 import { providerNamed } from '../registries/index.js';
 import type { RegistryPlan } from '../plan/plan.js';
@@ -101,12 +101,13 @@ export async function logIn(
   environment: ProviderEnvironment,
   docker: Docker,
   policy: RetryPolicy,
+  log: StepLog,
   early: ReadonlyMap<string, Promise<string | undefined>> = new Map(),
 ): Promise<Map<string, BasicCredential>> {
   const credentials = new Map<string, BasicCredential>();
   for (const entry of registries) {
     const warning = missingCredentialWarning(entry);
-    if (warning) core.warning(warning);
+    if (warning) log.warning(warning);
   }
   // Token calls run concurrently; `docker login`s one at a time: concurrent logins rewrite
   // the same config.json and the last writer drops the others' credentials.
@@ -133,13 +134,13 @@ export async function logIn(
               await serialized(() => dockerLogin(docker, fetched, checked));
               return fetched;
             },
-            { log: core.info },
+            { log: (line) => log.info(line) },
           );
           credentials.set(entry.registry, credential);
-          core.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
+          log.info(`${entry.registry}: logged in as ${credential.username} (${credential.provider})`);
         } catch (error) {
           if (entry.usedFor === 'push') throw error;
-          core.warning(`${entry.registry}: no login (${errorMessage(error)}); building without it since this run does not push there`);
+          log.warning(`${entry.registry}: no login (${errorMessage(error)}); building without it since this run does not push there`);
         }
       }),
   );

@@ -2,6 +2,12 @@ import * as core from '@actions/core';
 import { ActionError, errorMessage } from '../errors.js';
 import type { PhaseTiming } from '../report/summary.js';
 
+/** Where a phase writes its log lines: the orchestration passes @actions/core, tests a recorder. */
+export interface StepLog {
+  info(message: string): void;
+  warning(message: string): void;
+}
+
 /** An error that knows which phase it broke. */
 export class PhaseError extends Error {
   override name = 'PhaseError';

@@ -1,8 +1,8 @@
 import { access, readdir, readFile } from 'node:fs/promises';
-import * as core from '@actions/core';
 import { ActionError } from '../errors.js';
 import { QEMU_NAMES } from '../plan/architectures.js';
 import { lastLines, type Docker } from '../docker/exec.js';
+import type { StepLog } from './phase.js';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
@@ -101,6 +101,7 @@ export async function ensureEmulation(
   architectures: readonly string[],
   qemuImage: string,
   docker: Docker,
+  log: StepLog,
   registered: Promise<BinfmtEntry[]> = readBinfmtEntries(),
   visible: Promise<boolean> = binfmtVisible(),
 ): Promise<string> {
@@ -115,12 +116,12 @@ export async function ensureEmulation(
     }
     return emulationFromReport(architectures, report.stdout, qemuImage);
   };
-  if (!hostView) core.info(`This runner does not see the host's binfmt_misc (it runs in a container?): asking ${qemuImage} on the engine what its host can run`);
+  if (!hostView) log.info(`This runner does not see the host's binfmt_misc (it runs in a container?): asking ${qemuImage} on the engine what its host can run`);
   const before = hostView ? emulationStatus(architectures, await registered) : await askEngine();
   if (before.missing.length === 0) return `emulators already registered for ${before.ready.join(', ')}`;
 
   const toInstall = before.missing.map((item) => item.architecture);
-  core.info(`Installing QEMU emulators for ${toInstall.join(', ')} (${before.missing.map((item) => item.why).join('; ')})`);
+  log.info(`Installing QEMU emulators for ${toInstall.join(', ')} (${before.missing.map((item) => item.why).join('; ')})`);
   const install = await docker.run(['run', '--privileged', '--rm', qemuImage, '--install', toInstall.join(',')], { live: true });
   const after = hostView ? emulationStatus(architectures, await readBinfmtEntries()) : await askEngine();
   if (after.missing.length > 0) {
