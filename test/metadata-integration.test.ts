@@ -2,8 +2,9 @@
 // labels and annotations on the buildx command line and in the outputs.
 import { describe, expect, it } from 'vitest';
 import { makePlan } from '../src/plan/plan.js';
-import { metadataVariables, outputsFor, type Report } from '../src/report/summary.js';
+import { metadataVariables, outputsFor } from '../src/report/summary.js';
 import { fixtureContext } from './support/context.js';
+import { dryRunReport } from './support/report.js';
 import { expectInputError, inputsFrom } from './support/inputs.js';
 import { planRegistries } from '../src/registries/index.js';
 
@@ -37,18 +38,7 @@ describe('images + tag rules', () => {
   it('writes metadata-action outputs with the separators', () => {
     const withSeparators = inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=raw,value=1.0\ntype=raw,value=stable', 'sep-tags': ',' });
     const plan = makePlan(withSeparators, fixtureContext('push'), HOST);
-    const report: Report = {
-      dryRun: true,
-      tags: plan.tags,
-      platforms: plan.platforms,
-      pushed: false,
-      digest: '',
-      imageId: '',
-      metadata: '',
-      phases: [],
-      separators: withSeparators.separators,
-      ...(plan.metadata ? { tagging: plan.metadata } : {}),
-    };
+    const report = dryRunReport(plan, withSeparators.separators);
     const outputs = outputsFor(report);
     expect(outputs.tags).toBe('ghcr.io/acme/app:1.0,ghcr.io/acme/app:stable');
     expect(outputs.version).toBe('1.0');
@@ -77,18 +67,7 @@ describe('tag rules without images (metadata-action outputs bare tags)', () => {
     expect(plan.references).toEqual([]);
     expect(plan.push.push).toBe(false);
     expect(plan.metadata?.tags).toEqual(['main', 'stable']);
-    const report: Report = {
-      dryRun: true,
-      tags: plan.tags,
-      platforms: plan.platforms,
-      pushed: false,
-      digest: '',
-      imageId: '',
-      metadata: '',
-      phases: [],
-      separators: inputs.separators,
-      ...(plan.metadata ? { tagging: plan.metadata } : {}),
-    };
+    const report = dryRunReport(plan, inputs.separators);
     expect(outputsFor(report)).toMatchObject({ tags: 'main\nstable', 'tag-names': 'main\nstable', version: 'main' });
   });
 
@@ -125,17 +104,7 @@ describe('DOCKER_METADATA_* in the step environment', () => {
 describe('DOCKER_METADATA_OUTPUT_* variables for later steps', () => {
   const inputs = inputsFrom({ images: 'ghcr.io/acme/app', tags: 'type=raw,value=1.0' });
   const plan = makePlan(inputs, fixtureContext('push'), HOST);
-  const report: Report = {
-    dryRun: true,
-    tags: plan.tags,
-    platforms: plan.platforms,
-    pushed: false,
-    digest: '',
-    imageId: '',
-    metadata: '',
-    phases: [],
-    ...(plan.metadata ? { tagging: plan.metadata } : {}),
-  };
+  const report = dryRunReport(plan);
 
   it('are the metadata outputs, as metadata-action exports them by default', () => {
     const variables = metadataVariables(report, {});

@@ -49,7 +49,7 @@ import {
   makeCertificates,
 } from './cloud/system.mjs';
 import { GITHUB_ISSUER, decodeJwt } from './cloud/oidc.mjs';
-import { registryTable, realmOf, writeHtpasswd, registryConfigYaml } from './cloud/registries.mjs';
+import { DOCKER_HUB, registryTable, realmOf, writeHtpasswd, registryConfigYaml } from './cloud/registries.mjs';
 import { registryManifestTls, rememberCa } from './cloud/registry-client.mjs';
 import { serve } from './cloud/supervisor.mjs';
 
@@ -366,7 +366,7 @@ export async function startCloud(options = {}) {
         iamCredentialsUrl: env.BUILD_PUSH_GCP_IAM_CREDENTIALS_URL,
       },
       ghcr: { host: 'ghcr.io', username: o.ghcr.username, token: o.ghcr.token },
-      dockerhub: { host: 'registry-1.docker.io', username: o.dockerhub.username, token: o.dockerhub.token },
+      dockerhub: { host: DOCKER_HUB.registry, username: o.dockerhub.username, token: o.dockerhub.token },
       registries: table.map((r) => ({ host: r.host, kind: r.kind, auth: r.auth, ...(r.auth === 'bearer' ? { realm: realmOf(r), service: r.service } : {}) })),
       requests,
       setRegistryUsers,

@@ -5,8 +5,9 @@
 // name (cloud.namedEnv): proxy rules send loopback addresses direct.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { registryManifestTls, startCloud, type Cloud, type CloudRequest } from './cloud.mjs';
-import { indexPlatforms, loadEngineEnv, runnerHome, type Engine } from './engine.mjs';
+import { startCloud, type Cloud, type CloudRequest } from './cloud.mjs';
+import { expectPushed, fromTheStep } from './cloud-checks.js';
+import { loadEngineEnv, runnerHome, type Engine } from './engine.mjs';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.mjs';
 import { runAction, type ActionRun } from './runner.mjs';
 import { findSecretLeaks } from './secrets.mjs';
@@ -47,18 +48,11 @@ async function run(tags: string, extra: Record<string, string>, proxyEnv: Record
 
 /** The stand-ins' records of the step's own requests so far: dockerd, BuildKit and containerd name themselves. */
 function stepRequests(): CloudRequest[] {
-  return cloud.requests.all.filter((request) => request.peer && !/docker|buildkit|containerd|go-http-client/i.test(request.agent ?? ''));
+  return cloud.requests.all.filter((request) => request.peer && fromTheStep(request));
 }
 
 /** Where the proxy was asked to go, once each. */
 const targets = (): string[] => [...new Set(proxy.requests.map((request) => request.target))].sort();
-
-async function expectPushed(host: string, repository: string, tag: string, credential: { username: string; password: string }, digest: string | undefined): Promise<void> {
-  const manifest = await registryManifestTls(host, repository, tag, credential);
-  expect(manifest.status, `${host}/${repository}:${tag}`).toBe(200);
-  expect(indexPlatforms(manifest.json!)).toEqual(['linux/amd64', 'linux/arm64']);
-  expect(manifest.digest).toBe(digest);
-}
 
 describe('behind a proxy', () => {
   it('ECR via OIDC: the token, STS, ECR and every registry read of the step go through HTTPS_PROXY / HTTP_PROXY', async () => {

@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registryManifestTls, startCloud, type Cloud } from './cloud.mjs';
-import { indexPlatforms, loadEngineEnv, runnerHome, type Engine } from './engine.mjs';
+import { startCloud, type Cloud } from './cloud.mjs';
+import { expectPushed, fromTheStep } from './cloud-checks.js';
+import { loadEngineEnv, runnerHome, type Engine } from './engine.mjs';
 import { runAction, type ActionRun } from './runner.mjs';
 import { findSecretLeaks } from './secrets.mjs';
 
@@ -45,13 +46,6 @@ async function run(tags: string, extra: Record<string, string>, env: Record<stri
 /** Every place a secret shows up in what the run printed or wrote (empty: clean). */
 function leaks(result: ActionRun, secrets: string[]): string[] {
   return findSecretLeaks(result, secrets.filter(Boolean), [home]);
-}
-
-async function expectPushed(host: string, repository: string, tag: string, credential: { username: string; password: string }, digest: string | undefined): Promise<void> {
-  const manifest = await registryManifestTls(host, repository, tag, credential);
-  expect(manifest.status, `${host}/${repository}:${tag}`).toBe(200);
-  expect(indexPlatforms(manifest.json!)).toEqual(['linux/amd64', 'linux/arm64']);
-  expect(manifest.digest).toBe(digest);
 }
 
 describe('AWS ECR via GitHub OIDC', () => {
@@ -141,10 +135,7 @@ describe('Docker Hub with a username and an access token', () => {
     // Docker Hub counts a manifest GET as a pull: the step's own reads are one GET (the index,
     // for its platforms; the summary's sizes are not read there) and a HEAD for the other tag.
     // dockerd and BuildKit say who they are.
-    const stepReads = stepRequests.filter(
-      (request) =>
-        request.service === 'registry' && request.host === cloud.dockerhub.host && request.path?.includes('/manifests/') && !/docker|buildkit|containerd|go-http-client/i.test(request.agent ?? ''),
-    );
+    const stepReads = stepRequests.filter((request) => request.service === 'registry' && request.host === cloud.dockerhub.host && request.path?.includes('/manifests/') && fromTheStep(request));
     const gets = stepReads.filter((request) => request.method === 'GET' && request.status === 200);
     expect(gets, JSON.stringify(gets)).toHaveLength(1);
     expect(stepReads.filter((request) => request.method === 'HEAD' && request.status === 200).length).toBeGreaterThanOrEqual(1);

@@ -10,6 +10,7 @@ import { makePlan, type Plan } from '../../src/plan/plan.js';
 import { repositoryFromPayload } from '../../src/phases/repository.js';
 import { outputsFor, type OutputName } from '../../src/report/summary.js';
 import { FIXTURES, rawInputs } from './inputs.js';
+import { dryRunReport } from './report.js';
 import { planRegistries } from '../../src/registries/index.js';
 
 export const PARITY_FIXTURES = path.join(FIXTURES, 'metadata-action');
@@ -91,18 +92,7 @@ export function runParityCase(envFile: string, suiteInputs: SuiteInputs, extraEn
     commitDate: FROZEN_CLOCK,
     ...(SUITE_REPO ? { repo: SUITE_REPO } : {}),
   });
-  const outputs = outputsFor({
-    dryRun: true,
-    tags: plan.tags,
-    platforms: plan.platforms,
-    pushed: false,
-    digest: '',
-    imageId: '',
-    metadata: '',
-    phases: [],
-    separators: inputs.separators,
-    ...(plan.metadata ? { tagging: plan.metadata } : {}),
-  });
+  const outputs = outputsFor(dryRunReport(plan, inputs.separators));
   return { plan, outputs };
 }
 

@@ -22,18 +22,20 @@ export function registryTable(o) {
     table.push({ host, kind: host === 'gcr.io' ? 'gcr' : 'gar', auth: 'bearer', tokenPath: '/v2/token', service: host, users: [{ username: 'oauth2accesstoken', password: o.gcp.accessToken }] });
   }
   table.push({ host: 'ghcr.io', kind: 'ghcr', auth: 'bearer', tokenPath: '/token', service: 'ghcr.io', users: [{ username: o.ghcr.username, password: o.ghcr.token }] });
-  // Docker Hub's split: the registry API on registry-1.docker.io, its tokens from auth.docker.io.
   table.push({
-    host: 'registry-1.docker.io',
+    host: DOCKER_HUB.registry,
     kind: 'dockerhub',
     auth: 'bearer',
-    tokenHost: 'auth.docker.io',
+    tokenHost: DOCKER_HUB.tokens,
     tokenPath: '/token',
     service: 'registry.docker.io',
     users: [{ username: o.dockerhub.username, password: o.dockerhub.token }],
   });
   return table;
 }
+
+/** Docker Hub's split: the registry API on one host, its tokens from another. */
+export const DOCKER_HUB = { registry: 'registry-1.docker.io', tokens: 'auth.docker.io' };
 
 /** Where a bearer registry's clients get their tokens (the WWW-Authenticate realm). */
 export function realmOf(reg) {

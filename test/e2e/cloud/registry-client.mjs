@@ -1,6 +1,7 @@
 // The test side's registry client for assertions (registryManifestTls): Node https with
 // the test CA; never leaves 127.0.0.1.
 import * as https from 'node:https';
+import { DOCKER_HUB } from './registries.mjs';
 import { ensureCloudCa } from './system.mjs';
 
 const MANIFEST_TYPES = [
@@ -59,7 +60,7 @@ function parseChallenge(header) {
 }
 
 /** Registries whose tokens come from another host of the stand-in. */
-const SEPARATE_TOKEN_HOSTS = { 'registry-1.docker.io': 'auth.docker.io' };
+const SEPARATE_TOKEN_HOSTS = { [DOCKER_HUB.registry]: DOCKER_HUB.tokens };
 
 /**
  * GET /v2/<repository>/manifests/<reference> on https://<host> (one of the cloud's
