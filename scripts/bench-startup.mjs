@@ -7,10 +7,11 @@
 // The step runs as a dry run in a temporary runner environment and is killed at its first
 // phase line: nothing but Node starts, no docker command and no network request.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dryRunStep } from '../test/support/dry-run-step.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const option = (name, fallback) => {
@@ -23,25 +24,7 @@ const rounds = Number(option('rounds', '20'));
 const entry = path.resolve(root, option('entry', 'dist/main/index.js'));
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'bench-startup-'));
-for (const file of ['output', 'state', 'summary', 'event.json']) writeFileSync(path.join(temp, file), file === 'event.json' ? '{}' : '');
-const stepEnv = {
-  PATH: process.env.PATH ?? '',
-  HOME: temp,
-  GITHUB_ACTIONS: 'true',
-  GITHUB_OUTPUT: path.join(temp, 'output'),
-  GITHUB_STATE: path.join(temp, 'state'),
-  GITHUB_STEP_SUMMARY: path.join(temp, 'summary'),
-  GITHUB_EVENT_PATH: path.join(temp, 'event.json'),
-  GITHUB_EVENT_NAME: 'push',
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-  GITHUB_REPOSITORY: 'acme/app',
-  GITHUB_WORKSPACE: temp,
-  RUNNER_TEMP: temp,
-  'INPUT_DRY-RUN': 'true',
-  INPUT_TAGS: 'ghcr.io/acme/app:bench',
-  INPUT_CONTEXT: '.',
-};
+const stepEnv = dryRunStep(temp);
 
 /** Milliseconds from spawn until `until(line)` holds for a stdout line (or the child exits, when no `until`). */
 function time(args, env, until) {

@@ -35,7 +35,7 @@ const dispatchers = new Map<string, Promise<unknown>>();
 function proxyDispatcher(proxy: string): Promise<unknown> {
   let dispatcher = dispatchers.get(proxy);
   if (!dispatcher) {
-    dispatcher = import('undici').then(({ ProxyAgent }) => new ProxyAgent(proxy));
+    dispatcher = import('undici/index.js').then(({ ProxyAgent }) => new ProxyAgent(proxy));
     dispatchers.set(proxy, dispatcher);
   }
   return dispatcher;
@@ -48,7 +48,7 @@ function proxyDispatcher(proxy: string): Promise<unknown> {
 export const proxiedFetch: typeof fetch = async (input, init) => {
   const proxy = proxyFor(urlOf(input));
   if (!proxy) return fetch(input, init);
-  const [undici, dispatcher] = await Promise.all([import('undici'), proxyDispatcher(proxy)]);
+  const [undici, dispatcher] = await Promise.all([import('undici/index.js'), proxyDispatcher(proxy)]);
   // undici's Response is what Node's fetch returns too, from a copy of the same library.
   return (await undici.fetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as Response;
 };
