@@ -15,16 +15,20 @@ export const SIGSTORE_BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+jso
 
 export interface InTotoStatement {
   readonly _type: typeof IN_TOTO_STATEMENT_V1;
-  readonly subject: readonly { readonly name: string; readonly digest: Readonly<Record<string, string>> }[];
+  readonly subject: readonly { readonly name?: string; readonly digest: Readonly<Record<string, string>> }[];
   readonly predicateType: string;
   readonly predicate: object;
 }
 
-/** A statement about one image: `repository` (registry/name, no tag) at `digest`. */
-export function imageStatement(repository: string, digest: string, predicateType: string, predicate: object): InTotoStatement {
+/**
+ * A statement about the image at `digest`. `name` is the repository (registry/name, no tag)
+ * where the reader expects one (build provenance, as actions/attest-build-provenance writes
+ * it); cosign 3's image signature names no subject, only its digest.
+ */
+export function imageStatement(digest: string, predicateType: string, predicate: object, name?: string): InTotoStatement {
   const match = DIGEST.exec(digest);
   if (!match) throw new Error(`not a digest: ${digest}`);
-  return { _type: IN_TOTO_STATEMENT_V1, subject: [{ name: repository, digest: { [match[1] ?? '']: match[2] ?? '' } }], predicateType, predicate };
+  return { _type: IN_TOTO_STATEMENT_V1, subject: [{ ...(name ? { name } : {}), digest: { [match[1] ?? '']: match[2] ?? '' } }], predicateType, predicate };
 }
 
 /**

@@ -7,17 +7,15 @@ import { bundleArtifact, COSIGN_SIGN_PREDICATE, imageStatement, SIGSTORE_BUNDLE_
 const hex = createHash('sha256').update('index').digest('hex');
 
 describe('imageStatement', () => {
-  it('is an in-toto v1 statement whose one subject is the repository at the digest', () => {
-    expect(imageStatement('ghcr.io/acme/app', `sha256:${hex}`, COSIGN_SIGN_PREDICATE, {})).toEqual({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: 'ghcr.io/acme/app', digest: { sha256: hex } }],
-      predicateType: 'https://sigstore.dev/cosign/sign/v1',
-      predicate: {},
-    });
+  it.each([
+    ['a cosign 3 image signature: the digest alone, an empty predicate', COSIGN_SIGN_PREDICATE, {}, undefined, [{ digest: { sha256: hex } }]],
+    ['build provenance: the repository named', SLSA_PROVENANCE_PREDICATE, { buildDefinition: {} }, 'ghcr.io/acme/app', [{ name: 'ghcr.io/acme/app', digest: { sha256: hex } }]],
+  ])('%s', (_, predicateType, predicate, name, subject) => {
+    expect(imageStatement(`sha256:${hex}`, predicateType, predicate, name)).toEqual({ _type: 'https://in-toto.io/Statement/v1', subject, predicateType, predicate });
   });
 
   it('refuses a tag where a digest belongs', () => {
-    expect(() => imageStatement('ghcr.io/acme/app', 'latest', SLSA_PROVENANCE_PREDICATE, {})).toThrow('not a digest: latest');
+    expect(() => imageStatement('latest', SLSA_PROVENANCE_PREDICATE, {}, 'ghcr.io/acme/app')).toThrow('not a digest: latest');
   });
 });
 
