@@ -1,0 +1,63 @@
+// End to end (work in progress, issue 18): a statement signed by src/phases/sign.ts through
+// the local Fulcio and timestamp authority (test/e2e/sigstore-standin.mjs), then verified by
+// Sigstore's own verifier (@sigstore/verify) against the trusted root made from their keys.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleFromJSON } from '@sigstore/bundle';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import { signStatement } from '../../src/phases/sign.js';
+import { COSIGN_SIGN_PREDICATE, imageStatement, IN_TOTO_PAYLOAD_TYPE } from '../../src/signing/statement.js';
+import { loadEngineEnv } from './engine.mjs';
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const SUBJECT = 'repo:acme/app:ref:refs/heads/main';
+const digest = `sha256:${'ab'.repeat(32)}`;
+
+let standIn: ChildProcess;
+let services: { fulcioURL: string; tsaURL: string; trustedRoot: string };
+
+/** A JWT with GitHub's claims; the stand-in Fulcio reads its claims without checking its signature. */
+function idToken(): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: ISSUER, sub: SUBJECT, aud: 'sigstore', iat: now, exp: now + 300, repository: 'acme/app', job_workflow_ref: 'acme/app/.github/workflows/release.yml@refs/heads/main' })}.c2ln`;
+}
+
+beforeAll(async () => {
+  const engine = loadEngineEnv();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sigstore-e2e-'));
+  standIn = spawn(engine.node24, [path.join(import.meta.dirname, 'sigstore-standin.mjs'), '--trusted-root', path.join(dir, 'trusted_root.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await new Promise<string[]>((resolve, reject) => {
+    standIn.once('exit', (code) => reject(new Error(`sigstore stand-in exited (${code})`)));
+    createInterface({ input: standIn.stdout! }).once('line', (first) => resolve([first]));
+  });
+  services = JSON.parse(line ?? '{}') as typeof services;
+});
+
+afterAll(() => {
+  standIn?.kill('SIGTERM');
+});
+
+describe('signing through local Fulcio + TSA (GitHub instance shape: no transparency log)', () => {
+  it("gives a v0.3 bundle of a DSSE-signed statement that Sigstore's verifier accepts for the workflow identity", async () => {
+    const statement = imageStatement(digest, COSIGN_SIGN_PREDICATE, {});
+    const json = await signStatement(statement, { instance: 'github', fulcioURL: services.fulcioURL, tsaURL: services.tsaURL }, idToken());
+    const serialized = JSON.parse(json) as { mediaType: string; dsseEnvelope: { payloadType: string; payload: string } };
+    expect(serialized.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
+    expect(serialized.dsseEnvelope.payloadType).toBe(IN_TOTO_PAYLOAD_TYPE);
+    expect(JSON.parse(Buffer.from(serialized.dsseEnvelope.payload, 'base64').toString('utf8'))).toEqual(statement);
+
+    const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(readFileSync(services.trustedRoot, 'utf8'))));
+    const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 1, tsaThreshold: 1 });
+    const signer = verifier.verify(toSignedEntity(bundleFromJSON(serialized)), { subjectAlternativeName: SUBJECT, extensions: { issuer: ISSUER } });
+    expect(signer.identity?.subjectAlternativeName).toBe(SUBJECT);
+
+    // Another identity is refused: the check can fail.
+    expect(() => verifier.verify(toSignedEntity(bundleFromJSON(serialized)), { subjectAlternativeName: 'repo:evil/app:ref:refs/heads/main', extensions: { issuer: ISSUER } })).toThrow();
+  });
+});

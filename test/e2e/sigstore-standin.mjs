@@ -1,0 +1,82 @@
+// Local Sigstore stand-ins on 127.0.0.1 for the signing e2e: Fulcio (its CT log inside it)
+// and a timestamp authority, whose logic comes from @sigstore/mock (built from Sigstore's own
+// code), served over real HTTP so @sigstore/sign talks to them as to the real services. Run as
+// its own process (node test/e2e/sigstore-standin.mjs --trusted-root FILE): @sigstore/mock's
+// package index loads nock, so only its service modules are imported here, never the index.
+// Writes trusted_root.json (sigstore protobuf-specs TrustedRoot) made from the services' keys,
+// then prints one JSON line: { fulcioURL, tsaURL, trustedRoot }.
+//
+// What the stand-ins do not do, unlike the real services: Fulcio does not check the OIDC
+// token's signature (it reads its claims), and there is no transparency log (GitHub's own
+// instance, which private repositories use, has none either: Fulcio + TSA).
+import { generateKeyPairSync, createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { fulcioHandler, initializeCA, initializeCTLog } = require('@sigstore/mock/dist/fulcio/index.js');
+const { initializeTSA, tsaHandler } = require('@sigstore/mock/dist/timestamp/index.js');
+
+const option = (name) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : undefined;
+};
+const trustedRootFile = option('trusted-root');
+if (!trustedRootFile) throw new Error('usage: sigstore-standin.mjs --trusted-root FILE');
+
+const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const ctlogKeys = keyPair();
+const ctlog = await initializeCTLog(ctlogKeys);
+const ca = await initializeCA(keyPair(), ctlog);
+const tsa = await initializeTSA(keyPair());
+const handlers = [fulcioHandler(ca, { strict: true }), tsaHandler(tsa, { strict: true })];
+
+const server = createServer((request, response) => {
+  const handler = handlers.find((entry) => entry.path === new URL(request.url ?? '/', 'http://x').pathname);
+  if (!handler || request.method !== 'POST') {
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"not found"}');
+    return;
+  }
+  const chunks = [];
+  request.on('data', (chunk) => chunks.push(chunk));
+  request.on('end', () => {
+    handler
+      .fn(Buffer.concat(chunks).toString('utf8'))
+      .then(({ statusCode, response: body, contentType }) => {
+        response.writeHead(statusCode, { 'content-type': contentType ?? 'application/json' });
+        response.end(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      })
+      .catch((error) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error) })));
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const der = (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+const since = { start: new Date(Date.now() - 24 * 3600 * 1000).toISOString() };
+const trustedRoot = {
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [],
+  certificateAuthorities: [{ subject: { organization: 'sigstore.mock', commonName: 'sigstore' }, uri: base, certChain: { certificates: [{ rawBytes: der(ca.rootCertificate) }] }, validFor: since }],
+  ctlogs: [
+    {
+      baseUrl: base,
+      hashAlgorithm: 'SHA2_256',
+      publicKey: { rawBytes: ctlog.publicKey.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: since },
+      logId: { keyId: createHash('sha256').update(ctlog.publicKey).digest('base64') },
+    },
+  ],
+  // The TSA's tokens carry no certificates: the chain here is leaf first, root last.
+  timestampAuthorities: [
+    {
+      subject: { organization: 'sigstore.mock', commonName: 'tsa' },
+      uri: base,
+      certChain: { certificates: [{ rawBytes: der(tsa.intCertificate) }, { rawBytes: der(tsa.rootCertificate) }] },
+      validFor: since,
+    },
+  ],
+};
+writeFileSync(trustedRootFile, `${JSON.stringify(trustedRoot)}\n`);
+process.stdout.write(`${JSON.stringify({ fulcioURL: base, tsaURL: base, trustedRoot: trustedRootFile })}\n`);
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
