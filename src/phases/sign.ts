@@ -4,13 +4,14 @@
 // @sigstore/sign and its HTTP client are not part of the step's start.
 import { ActionError, errorMessage } from '../errors.js';
 import type { Descriptor } from '../oci/model.js';
+import type { Artifact } from '../oci/referrers.js';
 import type { SigstoreEndpoints } from '../plan/signing.js';
 import { pushReferrer, type ReferrersClient, type StoredReferrer } from '../registries/referrers.js';
 import type { RetryHooks, RetryPolicy } from '../retry.js';
-import { bundleArtifact, COSIGN_SIGN_PREDICATE, imageStatement, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement } from '../signing/statement.js';
+import { bundleArtifact, COSIGN_SIGN_PREDICATE, imageStatement, IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_PREDICATE, type InTotoStatement } from '../signing/statement.js';
 
 /** The part of signing that failed, as the step's error names it. */
-export type SigningPart = 'OIDC token' | 'certificate (Fulcio)' | 'transparency log (Rekor)' | 'timestamp (TSA)' | 'signature' | 'registry write';
+export type SigningPart = 'OIDC token' | 'provenance' | 'certificate (Fulcio)' | 'transparency log (Rekor)' | 'timestamp (TSA)' | 'signature' | 'registry write' | 'attestations API';
 
 /** A signing failure that says which part failed; the image stays pushed. */
 export class SigningFailure extends ActionError {
@@ -56,6 +57,28 @@ export interface SignDependencies {
   readonly now: () => Date;
 }
 
+/** The job's OIDC token for Sigstore, or a failure that names the permission it takes. */
+async function sigstoreToken(dependencies: SignDependencies): Promise<string> {
+  try {
+    return await dependencies.idToken('sigstore');
+  } catch (error) {
+    throw new SigningFailure('OIDC token', `${errorMessage(error)} (the job needs "permissions: id-token: write")`);
+  }
+}
+
+/** Pushes the bundle referrer into every target, one after another. */
+async function storeReferrer(artifact: Artifact, targets: readonly SignTarget[], dependencies: SignDependencies): Promise<StoredReferrer[]> {
+  const stored: StoredReferrer[] = [];
+  for (const target of targets) {
+    try {
+      stored.push(await pushReferrer(target.client, target.repository, artifact, dependencies.retry, dependencies.hooks));
+    } catch (error) {
+      throw new SigningFailure('registry write', `${target.name}: ${errorMessage(error)}`);
+    }
+  }
+  return stored;
+}
+
 /** Signs `statement` into a serialized Sigstore bundle (DSSE envelope, Fulcio certificate, log entry or timestamp). */
 export async function signStatement(statement: InTotoStatement, endpoints: SigstoreEndpoints, token: string): Promise<string> {
   const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = await import('@sigstore/sign');
@@ -87,21 +110,51 @@ export async function signImage(
   endpoints: SigstoreEndpoints,
   dependencies: SignDependencies,
 ): Promise<{ digest: string; stored: readonly StoredReferrer[] }> {
-  let token: string;
-  try {
-    token = await dependencies.idToken('sigstore');
-  } catch (error) {
-    throw new SigningFailure('OIDC token', `${errorMessage(error)} (the job needs "permissions: id-token: write")`);
-  }
+  const token = await sigstoreToken(dependencies);
   const bundle = await signStatement(imageStatement(subject.digest, COSIGN_SIGN_PREDICATE, {}), endpoints, token);
   const artifact = bundleArtifact(bundle, subject, COSIGN_SIGN_PREDICATE, dependencies.now());
-  const stored: StoredReferrer[] = [];
-  for (const target of targets) {
-    try {
-      stored.push(await pushReferrer(target.client, target.repository, artifact, dependencies.retry, dependencies.hooks));
-    } catch (error) {
-      throw new SigningFailure('registry write', `${target.name}: ${errorMessage(error)}`);
-    }
-  }
+  const stored = await storeReferrer(artifact, targets, dependencies);
   return { digest: artifact.descriptor.digest, stored };
+}
+
+/** What attesting needs besides signing's: the provenance predicate and GitHub's attestations API. */
+export interface AttestDependencies extends SignDependencies {
+  /** SLSA build provenance of this run (@actions/attest's buildSLSAProvenancePredicate). */
+  readonly provenance: () => Promise<{ type: string; params: object }>;
+  /** POST /repos/{owner}/{repo}/attestations with the bundle; the attestation's id. */
+  readonly storeAttestation: (bundle: object) => Promise<number>;
+  /** Where users see it: GITHUB_SERVER_URL/owner/repo. */
+  readonly repositoryUrl: string;
+}
+
+/**
+ * SLSA build provenance for the image `subject` (named `name`, registry/repository), signed
+ * like the signature, stored in GitHub's attestations API and as a referrer in every target.
+ */
+export async function attestImage(
+  subject: Descriptor,
+  name: string,
+  targets: readonly SignTarget[],
+  endpoints: SigstoreEndpoints,
+  dependencies: AttestDependencies,
+): Promise<{ digest: string; id: number; url: string; stored: readonly StoredReferrer[] }> {
+  const token = await sigstoreToken(dependencies);
+  let predicate: { type: string; params: object };
+  try {
+    predicate = await dependencies.provenance();
+  } catch (error) {
+    throw new SigningFailure('provenance', errorMessage(error));
+  }
+  if (predicate.type !== SLSA_PROVENANCE_PREDICATE) throw new SigningFailure('provenance', `unexpected predicate type ${predicate.type}`);
+  const bundle = await signStatement(imageStatement(subject.digest, predicate.type, predicate.params, name), endpoints, token);
+  let id: number;
+  try {
+    id = await dependencies.storeAttestation(JSON.parse(bundle) as object);
+  } catch (error) {
+    const message = errorMessage(error);
+    throw new SigningFailure('attestations API', /\b(403|404)\b|not accessible/i.test(message) ? `${message} (the job needs "permissions: attestations: write")` : message);
+  }
+  const artifact = bundleArtifact(bundle, subject, predicate.type, dependencies.now());
+  const stored = await storeReferrer(artifact, targets, dependencies);
+  return { digest: artifact.descriptor.digest, id, url: `${dependencies.repositoryUrl}/attestations/${id}`, stored };
 }
