@@ -1,5 +1,5 @@
 // End to end (work in progress, issue 18): a statement signed by src/phases/sign.ts through
-// the local Fulcio and timestamp authority (test/e2e/sigstore-standin.mjs), then verified by
+// the local Fulcio, Rekor and timestamp authority (test/e2e/sigstore-standin.mjs), then verified by
 // Sigstore's own verifier (@sigstore/verify) against the trusted root made from their keys.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const SUBJECT = 'repo:acme/app:ref:refs/heads/main';
 const digest = `sha256:${'ab'.repeat(32)}`;
 
 let standIn: ChildProcess;
-let services: { fulcioURL: string; tsaURL: string; trustedRoot: string };
+let services: { fulcioURL: string; rekorURL: string; tsaURL: string; trustedRoot: string };
 
 /** A JWT with GitHub's claims; the stand-in Fulcio reads its claims without checking its signature. */
 function idToken(): string {
@@ -59,5 +59,27 @@ describe('signing through local Fulcio + TSA (GitHub instance shape: no transpar
 
     // Another identity is refused: the check can fail.
     expect(() => verifier.verify(toSignedEntity(bundleFromJSON(serialized)), { subjectAlternativeName: 'repo:evil/app:ref:refs/heads/main', extensions: { issuer: ISSUER } })).toThrow();
+  });
+});
+
+describe('signing through local Fulcio + Rekor (public-good shape: a transparency log entry)', () => {
+  it("gives a bundle with a log entry (inclusion proof, checkpoint, SET) that Sigstore's verifier accepts", async () => {
+    const statement = imageStatement(digest, COSIGN_SIGN_PREDICATE, {});
+    const json = await signStatement(statement, { instance: 'public-good', fulcioURL: services.fulcioURL, rekorURL: services.rekorURL }, idToken());
+    const serialized = JSON.parse(json) as { verificationMaterial: { tlogEntries: { kindVersion: { kind: string }; inclusionProof?: { checkpoint?: object } }[] } };
+    expect(serialized.verificationMaterial.tlogEntries).toHaveLength(1);
+    expect(serialized.verificationMaterial.tlogEntries[0]?.kindVersion.kind).toBe('dsse');
+    expect(serialized.verificationMaterial.tlogEntries[0]?.inclusionProof?.checkpoint).toBeDefined();
+
+    const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(readFileSync(services.trustedRoot, 'utf8'))));
+    const verifier = new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1, tsaThreshold: 0 });
+    expect(verifier.verify(toSignedEntity(bundleFromJSON(serialized)), { subjectAlternativeName: SUBJECT, extensions: { issuer: ISSUER } }).identity?.subjectAlternativeName).toBe(SUBJECT);
+
+    // A log entry for another payload is refused: the body is compared with the bundle.
+    const other = JSON.parse(
+      await signStatement(imageStatement(`sha256:${'cd'.repeat(32)}`, COSIGN_SIGN_PREDICATE, {}), { instance: 'public-good', fulcioURL: services.fulcioURL, rekorURL: services.rekorURL }, idToken()),
+    ) as typeof serialized;
+    const swapped = { ...serialized, verificationMaterial: { ...serialized.verificationMaterial, tlogEntries: other.verificationMaterial.tlogEntries } };
+    expect(() => verifier.verify(toSignedEntity(bundleFromJSON(swapped)), { subjectAlternativeName: SUBJECT, extensions: { issuer: ISSUER } })).toThrow();
   });
 });

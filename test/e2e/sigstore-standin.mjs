@@ -1,14 +1,16 @@
-// Local Sigstore stand-ins on 127.0.0.1 for the signing e2e: Fulcio (its CT log inside it)
-// and a timestamp authority, whose logic comes from @sigstore/mock (built from Sigstore's own
-// code), served over real HTTP so @sigstore/sign talks to them as to the real services. Run as
+// Local Sigstore stand-ins on 127.0.0.1 for the signing e2e: Fulcio (its CT log inside it),
+// Rekor and a timestamp authority, whose logic comes from @sigstore/mock (built from Sigstore's
+// own code), served over real HTTP so @sigstore/sign talks to them as to the real services. Run as
 // its own process (node test/e2e/sigstore-standin.mjs --trusted-root FILE): @sigstore/mock's
 // package index loads nock, so only its service modules are imported here, never the index.
 // Writes trusted_root.json (sigstore protobuf-specs TrustedRoot) made from the services' keys,
-// then prints one JSON line: { fulcioURL, tsaURL, trustedRoot }.
+// then prints one JSON line: { fulcioURL, rekorURL, tsaURL, trustedRoot }.
 //
-// What the stand-ins do not do, unlike the real services: Fulcio does not check the OIDC
-// token's signature (it reads its claims), and there is no transparency log (GitHub's own
-// instance, which private repositories use, has none either: Fulcio + TSA).
+// Unlike the real services: Fulcio does not check the OIDC token's signature (it reads its
+// claims); Rekor logs each entry as the only leaf of a fresh tree (the inclusion proof and
+// checkpoint are real, the log is not append-only across entries). Rekor stores a dsse entry
+// as the real one does (its hashes and signatures, not the proposed envelope), which
+// verifiers compare with the bundle; @sigstore/mock's own handler would store the proposal.
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { fulcioHandler, initializeCA, initializeCTLog } = require('@sigstore/mock/dist/fulcio/index.js');
 const { initializeTSA, tsaHandler } = require('@sigstore/mock/dist/timestamp/index.js');
+const { initializeTLog } = require('@sigstore/mock/dist/rekor/index.js');
 
 const option = (name) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,6 +33,25 @@ const ctlogKeys = keyPair();
 const ctlog = await initializeCTLog(ctlogKeys);
 const ca = await initializeCA(keyPair(), ctlog);
 const tsa = await initializeTSA(keyPair());
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/** What Rekor stores for a proposed dsse v0.0.1 entry: the envelope's and payload's hashes and the signatures with their verifiers. */
+function canonicalDsseEntry(proposed) {
+  const content = proposed?.spec?.proposedContent;
+  if (proposed?.kind !== 'dsse' || proposed?.apiVersion !== '0.0.1' || typeof content?.envelope !== 'string') throw new Error('only dsse 0.0.1 entries are accepted');
+  const envelope = JSON.parse(content.envelope);
+  return {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256(content.envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(envelope.payload, 'base64')) },
+      signatures: envelope.signatures.map((signature, index) => ({ signature: signature.sig, verifier: content.verifiers[index] ?? content.verifiers[0] })),
+    },
+  };
+}
+
+// Handlers are created once the server has its address (Rekor's checkpoint names its host).
 const handlers = [fulcioHandler(ca, { strict: true }), tsaHandler(tsa, { strict: true })];
 
 const server = createServer((request, response) => {
@@ -52,12 +74,31 @@ const server = createServer((request, response) => {
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
+const rekorKeys = keyPair();
+const tlog = await initializeTLog(base, rekorKeys);
+handlers.push({
+  path: '/api/v1/log/entries',
+  fn: async (body) => {
+    try {
+      return { statusCode: 201, response: JSON.stringify(await tlog.log(canonicalDsseEntry(JSON.parse(body)))), contentType: 'application/json' };
+    } catch (error) {
+      return { statusCode: 400, response: JSON.stringify({ code: 400, message: String(error.message ?? error) }) };
+    }
+  },
+});
 
 const der = (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
 const since = { start: new Date(Date.now() - 24 * 3600 * 1000).toISOString() };
 const trustedRoot = {
   mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-  tlogs: [],
+  tlogs: [
+    {
+      baseUrl: base,
+      hashAlgorithm: 'SHA2_256',
+      publicKey: { rawBytes: tlog.publicKey.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: since },
+      logId: { keyId: createHash('sha256').update(tlog.publicKey).digest('base64') },
+    },
+  ],
   certificateAuthorities: [{ subject: { organization: 'sigstore.mock', commonName: 'sigstore' }, uri: base, certChain: { certificates: [{ rawBytes: der(ca.rootCertificate) }] }, validFor: since }],
   ctlogs: [
     {
@@ -78,5 +119,5 @@ const trustedRoot = {
   ],
 };
 writeFileSync(trustedRootFile, `${JSON.stringify(trustedRoot)}\n`);
-process.stdout.write(`${JSON.stringify({ fulcioURL: base, tsaURL: base, trustedRoot: trustedRootFile })}\n`);
+process.stdout.write(`${JSON.stringify({ fulcioURL: base, rekorURL: base, tsaURL: base, trustedRoot: trustedRootFile })}\n`);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
