@@ -1,8 +1,9 @@
 // End to end (work in progress, issue 18): a statement signed by src/phases/sign.ts through
 // the local Fulcio, Rekor and timestamp authority (test/e2e/sigstore-standin.mjs), then verified by
 // Sigstore's own verifier (@sigstore/verify) against the trusted root made from their keys.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,15 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { signStatement } from '../../src/phases/sign.js';
+import { signImage, signStatement } from '../../src/phases/sign.js';
+import { RegistryClient } from '../../src/registries/client.js';
+import { OCI_MANIFEST, sha256Digest, type Descriptor } from '../../src/oci/model.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/referrers.js';
 import { COSIGN_SIGN_PREDICATE, imageStatement, IN_TOTO_PAYLOAD_TYPE } from '../../src/signing/statement.js';
-import { loadEngineEnv } from './engine.mjs';
+import { loadEngineEnv, registryManifest, testDockerConfig, type Engine } from './engine.mjs';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const SUBJECT = 'repo:acme/app:ref:refs/heads/main';
 const digest = `sha256:${'ab'.repeat(32)}`;
 
 let standIn: ChildProcess;
+let engine: Engine;
 let services: { fulcioURL: string; rekorURL: string; tsaURL: string; trustedRoot: string };
 
 /** A JWT with GitHub's claims; the stand-in Fulcio reads its claims without checking its signature. */
@@ -29,7 +34,7 @@ function idToken(): string {
 }
 
 beforeAll(async () => {
-  const engine = loadEngineEnv();
+  engine = loadEngineEnv();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sigstore-e2e-'));
   standIn = spawn(engine.node24, [path.join(import.meta.dirname, 'sigstore-standin.mjs'), '--trusted-root', path.join(dir, 'trusted_root.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await new Promise<string[]>((resolve, reject) => {
@@ -81,5 +86,79 @@ describe('signing through local Fulcio + Rekor (public-good shape: a transparenc
     ) as typeof serialized;
     const swapped = { ...serialized, verificationMaterial: { ...serialized.verificationMaterial, tlogEntries: other.verificationMaterial.tlogEntries } };
     expect(() => verifier.verify(toSignedEntity(bundleFromJSON(swapped)), { subjectAlternativeName: SUBJECT, extensions: { issuer: ISSUER } })).toThrow();
+  });
+});
+
+// Debian's cosign (3.1): where the engine set-up unpacked it, or E2E_COSIGN.
+const cosign = [process.env.E2E_COSIGN, '/tmp/cosign-deb/x/usr/bin/cosign'].find((file) => file && existsSync(file));
+
+describe.skipIf(!cosign)(`cosign verify of an image signed by the step's code${cosign ? '' : " (skipped: no cosign binary; the engine set-up installs Debian's)"}`, () => {
+  it('finds the signature through the referrers tag of distribution 2.8 and verifies it; another image under the tag fails', async () => {
+    const repository = `e2e/signed-${randomUUID().slice(0, 8)}`;
+    const client = new RegistryClient(engine.registry, { username: engine.username, password: engine.password });
+    const push = async (text: string, tag: string): Promise<Descriptor> => {
+      const layer = new TextEncoder().encode(text);
+      for (const blob of [EMPTY_CONFIG_BYTES, layer]) await client.uploadBlob(repository, sha256Digest(blob), blob.length, () => blob);
+      const bytes = new TextEncoder().encode(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          config: EMPTY_CONFIG,
+          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length }],
+        }),
+      );
+      return { mediaType: OCI_MANIFEST, digest: await client.putManifest(repository, tag, OCI_MANIFEST, bytes), size: bytes.length };
+    };
+    const image = await push(`image ${repository}`, 'v1');
+    const signed = await signImage(
+      image,
+      [{ name: `${engine.registry}/${repository}`, repository, client }],
+      { instance: 'public-good', fulcioURL: services.fulcioURL, rekorURL: services.rekorURL },
+      {
+        idToken: () => Promise.resolve(idToken()),
+        retry: { retries: 1, delayMs: 100, maxDelayMs: 100 },
+        hooks: { log: () => undefined },
+        now: () => new Date(),
+      },
+    );
+    expect(signed.stored).toEqual([{ digest: signed.digest, listing: 'referrers tag' }]);
+
+    const verify = (reference: string, identity = SUBJECT) =>
+      spawnSync(
+        cosign!,
+        [
+          'verify',
+          '--trusted-root',
+          services.trustedRoot,
+          '--certificate-identity',
+          identity,
+          '--certificate-oidc-issuer',
+          ISSUER,
+          '--allow-http-registry',
+          '--allow-insecure-registry',
+          '--output',
+          'json',
+          reference,
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, DOCKER_CONFIG: testDockerConfig(engine) },
+          timeout: 60_000,
+        },
+      );
+    const verified = verify(`${engine.registry}/${repository}@${image.digest}`);
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stdout).toContain(image.digest);
+    expect(JSON.parse(verified.stdout)).toEqual([expect.objectContaining({ critical: expect.objectContaining({ type: 'https://sigstore.dev/cosign/sign/v1' }) })]);
+    // Another workflow's identity does not match the certificate.
+    const stranger = verify(`${engine.registry}/${repository}@${image.digest}`, 'repo:evil/app:ref:refs/heads/main');
+    expect(stranger.status).not.toBe(0);
+    expect(stranger.stderr).toContain('expected SAN value "repo:evil/app:ref:refs/heads/main", got "repo:acme/app:ref:refs/heads/main"');
+
+    // The tag now names another image: its digest has no signature.
+    const other = await push(`other ${repository}`, 'v1');
+    expect((await registryManifest(engine, repository, 'v1')).digest).toBe(other.digest);
+    const refused = verify(`${engine.registry}/${repository}:v1`);
+    expect(refused.status).not.toBe(0);
   });
 });
