@@ -7,6 +7,8 @@ import type { Descriptor } from '../oci/model.js';
 import type { Artifact } from '../oci/referrers.js';
 import type { SigstoreEndpoints } from '../plan/signing.js';
 import { pushReferrer, type ReferrersClient, type StoredReferrer } from '../registries/referrers.js';
+import { RegistryClient, type BasicCredential } from '../registries/client.js';
+import type { ImageReference } from '../tags/reference.js';
 import type { RetryHooks, RetryPolicy } from '../retry.js';
 import { bundleArtifact, COSIGN_SIGN_PREDICATE, imageStatement, IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_PREDICATE, type InTotoStatement } from '../signing/statement.js';
 
@@ -42,6 +44,17 @@ export function partOfSigstoreError(code: string | undefined): SigningPart | und
   }
 }
 
+/** Each repository the image was pushed to (once, whatever its tags), with a client that writes there as the step logged in. */
+export function signTargets(references: readonly ImageReference[], credentials: ReadonlyMap<string, BasicCredential>): SignTarget[] {
+  const seen = new Set<string>();
+  return references.flatMap((reference) => {
+    const name = `${reference.registry}/${reference.repository}`;
+    if (seen.has(name)) return [];
+    seen.add(name);
+    return [{ name, repository: reference.repository, client: new RegistryClient(reference.registry, credentials.get(reference.registry)) }];
+  });
+}
+
 /** Where the signature goes: each registry repository the image was pushed to, with a client for it. */
 export interface SignTarget {
   readonly name: string;
@@ -67,11 +80,11 @@ async function sigstoreToken(dependencies: SignDependencies): Promise<string> {
 }
 
 /** Pushes the bundle referrer into every target, one after another. */
-async function storeReferrer(artifact: Artifact, targets: readonly SignTarget[], dependencies: SignDependencies): Promise<StoredReferrer[]> {
-  const stored: StoredReferrer[] = [];
+async function storeReferrer(artifact: Artifact, targets: readonly SignTarget[], dependencies: SignDependencies): Promise<(StoredReferrer & { name: string })[]> {
+  const stored: (StoredReferrer & { name: string })[] = [];
   for (const target of targets) {
     try {
-      stored.push(await pushReferrer(target.client, target.repository, artifact, dependencies.retry, dependencies.hooks));
+      stored.push({ name: target.name, ...(await pushReferrer(target.client, target.repository, artifact, dependencies.retry, dependencies.hooks)) });
     } catch (error) {
       throw new SigningFailure('registry write', `${target.name}: ${errorMessage(error)}`);
     }
@@ -109,7 +122,7 @@ export async function signImage(
   targets: readonly SignTarget[],
   endpoints: SigstoreEndpoints,
   dependencies: SignDependencies,
-): Promise<{ digest: string; stored: readonly StoredReferrer[] }> {
+): Promise<{ digest: string; stored: readonly (StoredReferrer & { name: string })[] }> {
   const token = await sigstoreToken(dependencies);
   const bundle = await signStatement(imageStatement(subject.digest, COSIGN_SIGN_PREDICATE, {}), endpoints, token);
   const artifact = bundleArtifact(bundle, subject, COSIGN_SIGN_PREDICATE, dependencies.now());
@@ -137,7 +150,7 @@ export async function attestImage(
   targets: readonly SignTarget[],
   endpoints: SigstoreEndpoints,
   dependencies: AttestDependencies,
-): Promise<{ digest: string; id: number; url: string; stored: readonly StoredReferrer[] }> {
+): Promise<{ digest: string; id: number; url: string; stored: readonly (StoredReferrer & { name: string })[] }> {
   const token = await sigstoreToken(dependencies);
   let predicate: { type: string; params: object };
   try {

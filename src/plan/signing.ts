@@ -40,3 +40,9 @@ export function sigstoreEndpoints(visibility: string | undefined, serverUrl: str
     ...(override('SIGSTORE_REKOR_URL') ? { rekorURL: override('SIGSTORE_REKOR_URL') } : {}),
   };
 }
+
+/** The repository's visibility from the event payload (`repository.visibility`: public, private, internal). */
+export function repositoryVisibility(payload: Readonly<Record<string, unknown>>): string | undefined {
+  const visibility = (payload.repository as { visibility?: unknown } | undefined)?.visibility;
+  return typeof visibility === 'string' ? visibility : undefined;
+}

@@ -4,10 +4,13 @@
 // its own process (node test/e2e/sigstore-standin.mjs --trusted-root FILE): @sigstore/mock's
 // package index loads nock, so only its service modules are imported here, never the index.
 // Writes trusted_root.json (sigstore protobuf-specs TrustedRoot) made from the services' keys,
-// then prints one JSON line: { fulcioURL, rekorURL, tsaURL, trustedRoot }.
+// then prints one JSON line: { fulcioURL, rekorURL, tsaURL, trustedRoot, oidc }. With
+// --repository OWNER/NAME it also answers as GitHub's OIDC token endpoint for a job of that
+// repository (test/e2e/cloud/oidc.mjs, RS256 tokens with the runner's claims): `oidc` holds
+// ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN for the step, and the issuer's discovery URL.
 //
 // Unlike the real services: Fulcio does not check the OIDC token's signature (it reads its
-// claims); Rekor logs each entry as the only leaf of a fresh tree (the inclusion proof and
+// claims, and names the certificate as the real one does for GitHub: the workflow); Rekor logs each entry as the only leaf of a fresh tree (the inclusion proof and
 // checkpoint are real, the log is not append-only across entries). Rekor stores a dsse entry
 // as the real one does (its hashes and signatures, not the proposed envelope), which
 // verifiers compare with the bundle; @sigstore/mock's own handler would store the proposal.
@@ -15,6 +18,8 @@ import { generateKeyPairSync, createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import { oidcHandler } from './cloud/oidc.mjs';
 
 const require = createRequire(import.meta.url);
 const { fulcioHandler, initializeCA, initializeCTLog } = require('@sigstore/mock/dist/fulcio/index.js');
@@ -26,13 +31,23 @@ const option = (name) => {
   return index > 0 ? process.argv[index + 1] : undefined;
 };
 const trustedRootFile = option('trusted-root');
+const repository = option('repository');
 if (!trustedRootFile) throw new Error('usage: sigstore-standin.mjs --trusted-root FILE');
 
 const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const ctlogKeys = keyPair();
 const ctlog = await initializeCTLog(ctlogKeys);
 const ca = await initializeCA(keyPair(), ctlog);
-const tsa = await initializeTSA(keyPair());
+// The TSA's clock: now, in whole seconds. It writes genTime with the milliseconds pkijs gives
+// (trailing zeros dropped: ".34"), and @sigstore/core reads a fraction only as three digits.
+const wholeSecondsNow = new Proxy(new Date(), {
+  get(_, key) {
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const value = now[key];
+    return typeof value === 'function' ? value.bind(now) : value;
+  },
+});
+const tsa = await initializeTSA(keyPair(), wholeSecondsNow);
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 /** What Rekor stores for a proposed dsse v0.0.1 entry: the envelope's and payload's hashes and the signatures with their verifiers. */
@@ -51,8 +66,28 @@ function canonicalDsseEntry(proposed) {
   };
 }
 
+/**
+ * Fulcio, naming the certificate as the real one names a GitHub Actions token's: the SAN is
+ * the workflow, `https://github.com/<job_workflow_ref>` (the mock would use `sub`). The mock
+ * reads the subject from a claim, so the token is handed on with that claim added.
+ */
+function githubFulcio() {
+  const handler = fulcioHandler(ca, { strict: true, subjectClaim: 'fulcio_subject' });
+  return {
+    path: handler.path,
+    fn: (body) => {
+      const request = JSON.parse(body);
+      const [header, payload, signature] = String(request.credentials?.oidcIdentityToken ?? '').split('.');
+      const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8') || '{}');
+      claims.fulcio_subject = claims.job_workflow_ref ? `https://github.com/${claims.job_workflow_ref}` : claims.sub;
+      request.credentials.oidcIdentityToken = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+      return handler.fn(JSON.stringify(request));
+    },
+  };
+}
+
 // Handlers are created once the server has its address (Rekor's checkpoint names its host).
-const handlers = [fulcioHandler(ca, { strict: true }), tsaHandler(tsa, { strict: true })];
+const handlers = [githubFulcio(), tsaHandler(tsa, { strict: true })];
 
 const server = createServer((request, response) => {
   const handler = handlers.find((entry) => entry.path === new URL(request.url ?? '/', 'http://x').pathname);
@@ -119,5 +154,21 @@ const trustedRoot = {
   ],
 };
 writeFileSync(trustedRootFile, `${JSON.stringify(trustedRoot)}\n`);
-process.stdout.write(`${JSON.stringify({ fulcioURL: base, rekorURL: base, tsaURL: base, trustedRoot: trustedRootFile })}\n`);
+let oidc;
+if (repository) {
+  const keys = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }), kid: 'standin' };
+  const config = {
+    oidc: {
+      path: '/token',
+      requestToken: randomBytes(24).toString('base64url'),
+      ttlSeconds: 300,
+      claims: { repository, ref: 'refs/heads/main', sha: '0123456789abcdef0123456789abcdef01234567', actor: 'octocat' },
+    },
+  };
+  const oidcServer = createServer(oidcHandler(config, keys, () => undefined));
+  await new Promise((resolve) => oidcServer.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${oidcServer.address().port}`;
+  oidc = { requestUrl: `${url}/token?api-version=2.0`, requestToken: config.oidc.requestToken, issuerUrl: url };
+}
+process.stdout.write(`${JSON.stringify({ fulcioURL: base, rekorURL: base, tsaURL: base, trustedRoot: trustedRootFile, ...(oidc ? { oidc } : {}) })}\n`);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
