@@ -12,7 +12,7 @@ __webpack_require__.d(__webpack_exports__, {
   signTargets: () => (/* binding */ signTargets)
 });
 
-// UNUSED EXPORTS: SigningFailure, attestImage, partOfSigstoreError, signStatement
+// UNUSED EXPORTS: SigningFailure, partOfSigstoreError, signStatement
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(83916);
@@ -154,7 +154,7 @@ const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** The predicate of a cosign 3 image signature. */
 const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
-const statement_SLSA_PROVENANCE_PREDICATE = 'https://slsa.dev/provenance/v1';
+const SLSA_PROVENANCE_PREDICATE = 'https://slsa.dev/provenance/v1';
 /** The media (and artifact) type of a Sigstore bundle, as @sigstore/sign writes it. */
 const SIGSTORE_BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 /**
@@ -162,7 +162,7 @@ const SIGSTORE_BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
  * where the reader expects one (build provenance, as actions/attest-build-provenance writes
  * it); cosign 3's image signature names no subject, only its digest.
  */
-function statement_imageStatement(digest, predicateType, predicate, name) {
+function imageStatement(digest, predicateType, predicate, name) {
     const match = model/* DIGEST */.Dh.exec(digest);
     if (!match)
         throw new Error(`not a digest: ${digest}`);
@@ -172,7 +172,7 @@ function statement_imageStatement(digest, predicateType, predicate, name) {
  * The referrer that stores a Sigstore bundle of a DSSE-signed statement next to `subject`,
  * annotated so a listing tells a signature from a provenance without fetching either.
  */
-function statement_bundleArtifact(bundleJson, subject, predicateType, created) {
+function bundleArtifact(bundleJson, subject, predicateType, created) {
     return artifactManifest({
         artifactType: SIGSTORE_BUNDLE_V03,
         subject,
@@ -186,7 +186,7 @@ function statement_bundleArtifact(bundleJson, subject, predicateType, created) {
 }
 
 ;// CONCATENATED MODULE: ./src/phases/sign.ts
-// The sign phase (issue 18, work in progress): a keyless Sigstore signature of the verified
+// The sign phase: a keyless Sigstore signature of the verified
 // image digest, made with the job's OIDC token, stored next to the image in every registry it
 // was pushed to as cosign 3 stores one (a bundle referrer). Loaded only when `sign` is set:
 // @sigstore/sign and its HTTP client are not part of the step's start.
@@ -280,38 +280,10 @@ async function signStatement(statement, endpoints, token) {
  */
 async function signImage(subject, targets, endpoints, dependencies) {
     const token = await sigstoreToken(dependencies);
-    const bundle = await signStatement(statement_imageStatement(subject.digest, COSIGN_SIGN_PREDICATE, {}), endpoints, token);
-    const artifact = statement_bundleArtifact(bundle, subject, COSIGN_SIGN_PREDICATE, dependencies.now());
+    const bundle = await signStatement(imageStatement(subject.digest, COSIGN_SIGN_PREDICATE, {}), endpoints, token);
+    const artifact = bundleArtifact(bundle, subject, COSIGN_SIGN_PREDICATE, dependencies.now());
     const stored = await storeReferrer(artifact, targets, dependencies);
     return { digest: artifact.descriptor.digest, stored };
-}
-/**
- * SLSA build provenance for the image `subject` (named `name`, registry/repository), signed
- * like the signature, stored in GitHub's attestations API and as a referrer in every target.
- */
-async function attestImage(subject, name, targets, endpoints, dependencies) {
-    const token = await sigstoreToken(dependencies);
-    let predicate;
-    try {
-        predicate = await dependencies.provenance();
-    }
-    catch (error) {
-        throw new SigningFailure('provenance', errorMessage(error));
-    }
-    if (predicate.type !== SLSA_PROVENANCE_PREDICATE)
-        throw new SigningFailure('provenance', `unexpected predicate type ${predicate.type}`);
-    const bundle = await signStatement(imageStatement(subject.digest, predicate.type, predicate.params, name), endpoints, token);
-    let id;
-    try {
-        id = await dependencies.storeAttestation(JSON.parse(bundle));
-    }
-    catch (error) {
-        const message = errorMessage(error);
-        throw new SigningFailure('attestations API', /\b(403|404)\b|not accessible/i.test(message) ? `${message} (the job needs "permissions: attestations: write")` : message);
-    }
-    const artifact = bundleArtifact(bundle, subject, predicate.type, dependencies.now());
-    const stored = await storeReferrer(artifact, targets, dependencies);
-    return { digest: artifact.descriptor.digest, id, url: `${dependencies.repositoryUrl}/attestations/${id}`, stored };
 }
 
 

@@ -1,4 +1,4 @@
-// End to end (work in progress, issue 18): a statement signed by src/phases/sign.ts through
+// End to end: a statement signed by src/phases/sign.ts through
 // the local Fulcio, Rekor and timestamp authority (test/e2e/sigstore-standin.mjs), then verified by
 // Sigstore's own verifier (@sigstore/verify) against the trusted root made from their keys.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
