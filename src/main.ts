@@ -22,6 +22,7 @@ import { pushFromEngine } from './phases/engine-push.js';
 import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './plan/inputs.js';
 import { PhaseError, Phases } from './phases/phase.js';
 import { buildArgsForBuilder, makePlan, type Plan } from './plan/plan.js';
+import type { SigstoreEndpoints } from './plan/signing.js';
 import { PRIVILEGED_PR_EVENTS } from './plan/trust.js';
 import { mergeDigests, pushLayout, readMergeDigests, writeDigestFile } from './phases/push-by-digest.js';
 import { missingFromMerge, repositories, splitOutputArgs } from './plan/push-by-digest.js';
@@ -231,9 +232,13 @@ export async function run(stop: AbortSignal): Promise<void> {
     if (runPlan.merge !== undefined) progress(await mergeRoute(step, runPlan.merge));
     else if (runPlan.split && runPlan.push.push) progress(await pushByDigestRoute(step, runPlan.split, probes, progress));
     else progress(await buildRoute(step, probes, progress));
+    if (runPlan.signing && report.pushed) progress(await signRoute(step, runPlan.signing, report.digest));
+    else if (runPlan.signing) core.info('sign: nothing was pushed, so nothing is signed');
   } catch (error) {
     const message = error instanceof PhaseError ? error.message : errorMessage(error);
-    report = { ...report, pushed: false, failure: message };
+    // A failed signature leaves the verified push as it is: pushed stays true, the signature empty.
+    const pushedBeforeSigning = error instanceof PhaseError && error.phase === 'sign' && report.pushed;
+    report = { ...report, pushed: pushedBeforeSigning, failure: message };
     if (error instanceof PhaseError && !error.expected && error.cause instanceof Error && error.cause.stack) core.debug(error.cause.stack);
     core.setFailed(message);
   } finally {
@@ -361,6 +366,31 @@ async function buildRoute(step: Run, probes: Probes, progress: Progress): Promis
   const sizes = await imageSizes(read, runPlan, pushed.raw, early);
   core.info(`Verified ${runPlan.tags.join(', ')} → ${pushed.digest} (${pushed.platforms.join(', ')})`);
   return { pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...sizes };
+}
+
+/**
+ * After a verified push: a keyless Sigstore signature of the digest, stored as a referrer in
+ * every repository it was pushed to (phases/sign.ts, loaded only here).
+ */
+async function signRoute({ plan: runPlan, context, phases, credentials, read, retry }: Run, endpoints: SigstoreEndpoints, digest: string): Promise<Partial<Report>> {
+  return phases.run('sign', async () => {
+    const { signImage, signTargets } = await import('./phases/sign.js');
+    const first = sizeSource(runPlan) ?? runPlan.references[0];
+    if (!first) throw new ActionError('sign: no image to sign');
+    const raw = await withRetries(`reading ${first.full} back to sign it`, retry, () => read(byDigest(first, digest)), { log: core.info });
+    const subject = { mediaType: (JSON.parse(raw) as { mediaType?: string }).mediaType ?? '', digest, size: Buffer.byteLength(raw) };
+    core.info(
+      `Signing ${digest} with ${endpoints.instance === 'public-good' ? "Sigstore's public-good instance" : "GitHub's Sigstore instance"} (${[endpoints.fulcioURL, endpoints.rekorURL, endpoints.tsaURL].filter(Boolean).join(', ')})`,
+    );
+    const signed = await signImage(subject, signTargets(runPlan.references, credentials), endpoints, {
+      idToken: (audience) => core.getIDToken(audience),
+      retry,
+      hooks: { log: core.info },
+      now: () => new Date(),
+    });
+    for (const stored of signed.stored) core.info(`${stored.name}: signature ${signed.digest} stored (${stored.listing})`);
+    return { signature: { digest: signed.digest, serverUrl: context.serverUrl, repository: context.repository } };
+  });
 }
 
 /**

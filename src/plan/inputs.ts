@@ -65,6 +65,7 @@ export const INPUT_NAMES = [
   'test',
   'test-platforms',
   'scan',
+  'sign',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -156,6 +157,8 @@ export interface Inputs {
   readonly mergeDigests: string;
   /** SOURCE_DATE_EPOCH from the commit time, and the created label follows it. */
   readonly reproducible: boolean;
+  /** A keyless Sigstore signature of the verified digest, stored next to the image (see phases/sign.ts). */
+  readonly sign: boolean;
   /** Command (argv) run in a container of the built image before any push. */
   readonly test?: readonly string[];
   /** Emulated platforms the test also runs on. */
@@ -481,6 +484,7 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     ...optionalNumber('timeoutMs', parseDurationInput('timeout', raw.timeout, undefined, 1000, 6 * 3_600_000)),
     allowUntrustedCode: parseBoolean('allow-untrusted-code', raw['allow-untrusted-code'], false),
     reproducible: parseBoolean('reproducible', raw.reproducible, false),
+    sign: parseBoolean('sign', raw.sign, false),
     pushByDigest: parseBoolean('push-by-digest', raw['push-by-digest'], false),
     digestDir: singleLine('digest-dir', raw['digest-dir'], '${{ runner.temp }}/digests') ?? '',
     mergeDigests: raw['merge-digests'].trim(),

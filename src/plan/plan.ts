@@ -1,4 +1,5 @@
 import { architecturesNeedingEmulation } from './emulation.js';
+import { repositoryVisibility, sigstoreEndpoints, type SigstoreEndpoints } from './signing.js';
 import { builderNeeds, type BuildRequest } from './builder.js';
 import { buildFiles, buildxBuildArgs, type BuildFiles } from './buildx-args.js';
 import type { Context, Env } from './context.js';
@@ -78,6 +79,8 @@ export interface Plan {
   readonly builder: BuildRequest;
   /** A merge run: the digests (or folder) to combine; nothing is built. */
   readonly merge?: string;
+  /** `sign`: the Sigstore instance that signs the pushed digest (see plan/signing.ts). */
+  readonly signing?: SigstoreEndpoints;
 }
 
 /** Applies metadata-action's rules: the inputs as they would be had the user written the tags, labels and annotations out. */
@@ -211,6 +214,7 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     ...(metadata ? { metadata } : {}),
     ...(platform ? { split: { platform: platform.name, layoutDir: path.join(host.workDir, 'oci-layout'), repositories: repositories(inputs.tags) } } : {}),
     ...(inputs.mergeDigests ? { merge: inputs.mergeDigests, emulate: [] } : {}),
+    ...(inputs.sign ? { signing: sigstoreEndpoints(repositoryVisibility(context.payload), context.serverUrl, host.env) } : {}),
   };
 }
 

@@ -333,6 +333,20 @@ export class RegistryClient {
    * against a digest reference and the registry's Docker-Content-Digest).
    */
   async putManifest(repository: string, reference: string, mediaType: string, bytes: Uint8Array): Promise<string> {
+    return (await this.sendManifest(repository, reference, mediaType, bytes)).digest;
+  }
+
+  /**
+   * PUTs a manifest that has a `subject` (by its digest). `indexedBySubject` is whether the
+   * registry answered with OCI-Subject: then its referrers API lists it; otherwise the
+   * pusher keeps the referrers tag (distribution-spec 1.1).
+   */
+  async putReferringManifest(repository: string, mediaType: string, bytes: Uint8Array, subject: string): Promise<{ digest: string; indexedBySubject: boolean }> {
+    const { digest, response } = await this.sendManifest(repository, sha256Digest(bytes), mediaType, bytes);
+    return { digest, indexedBySubject: response.headers.get('oci-subject') === subject };
+  }
+
+  private async sendManifest(repository: string, reference: string, mediaType: string, bytes: Uint8Array): Promise<{ digest: string; response: Response }> {
     const digest = sha256Digest(bytes);
     const what = `putting manifest ${this.registry}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
     if (reference.includes(':') && reference !== digest) throw new Error(`${what}: the bytes have digest ${digest}`);
@@ -347,6 +361,22 @@ export class RegistryClient {
     await response.body?.cancel();
     const stored = response.headers.get('docker-content-digest');
     if (stored && stored !== digest) throw new Error(`${what}: the registry says ${stored}, but the bytes have digest ${digest}`);
-    return digest;
+    return { digest, response };
+  }
+
+  /**
+   * The referrers API (GET /v2/<name>/referrers/<digest>): the index of manifests whose
+   * subject is `digest`, or undefined when the registry has no such API (it answers 404,
+   * which a registry with the API never does).
+   */
+  async referrers(repository: string, digest: string): Promise<string | undefined> {
+    const what = `${this.registry}/${repository} referrers of ${digest}`;
+    const response = await this.request(`/v2/${repository}/referrers/${digest}`, { headers: { Accept: OCI_INDEX }, scope: repositoryScope(repository, 'pull'), what });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok) throw await registryError(what, response);
+    return response.text();
   }
 }

@@ -26,6 +26,7 @@ export function describePlan(plan: Plan): string {
         needs: plan.builder.needs.map((need) => `${need.feature} (${need.why})`),
       },
       buildx: ['docker', ...plan.buildArgs],
+      ...(plan.signing ? { sign: plan.push.push ? plan.signing : 'nothing is pushed, so nothing is signed' } : {}),
       ...(plan.engineBuildArgs ? { dockerDriverOnContainerdStore: 'with buildx before 0.22: --load instead of --push, then docker push of each tag (one push instead of two; see README)' } : {}),
     },
     null,
@@ -69,9 +70,27 @@ export interface Report {
   readonly githubOwner?: GitHubOwner;
   /** push-by-digest: `registry/repository` of each image pushed by digest only, without tags. */
   readonly pushedByDigest?: readonly string[];
+  /** `sign`: the signature stored next to the image, and the workflow identity it was made with. */
+  readonly signature?: { readonly digest: string; readonly serverUrl: string; readonly repository: string };
 }
 
-export const OUTPUT_NAMES = ['digest', 'imageid', 'metadata', 'tags', 'pushed', 'platforms', 'plan', 'tested', 'scanned', 'version', 'tag-names', 'labels', 'annotations', 'json'] as const;
+export const OUTPUT_NAMES = [
+  'digest',
+  'imageid',
+  'metadata',
+  'tags',
+  'pushed',
+  'platforms',
+  'plan',
+  'tested',
+  'scanned',
+  'version',
+  'tag-names',
+  'labels',
+  'annotations',
+  'json',
+  'signature',
+] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 
 export function outputsFor(report: Report): Record<OutputName, string> {
@@ -93,6 +112,7 @@ export function outputsFor(report: Report): Record<OutputName, string> {
     labels: tagging?.labels ?? '',
     annotations: tagging?.annotations ?? '',
     json: tagging?.json ?? '',
+    signature: report.signature?.digest ?? '',
   };
 }
 
@@ -370,6 +390,9 @@ export function renderSummary(report: Report): string {
   } else if (report.digest) {
     facts.push(`**Digest** ${codeSpan(report.digest, false)}`);
   }
+  if (report.signature && report.pushed) {
+    for (const group of groups) facts.push(`**Signed** verify with ${codeSpan(cosignVerifyCommand(`${group.name}@${report.digest}`, report.signature.serverUrl, report.signature.repository), false)}`);
+  }
   if (report.tagging?.version.main) facts.push(`**Version** ${codeSpan(report.tagging.version.main, false)}`);
   if (report.attestations) {
     const count = report.attestations;
@@ -423,4 +446,17 @@ export async function publish(report: Report): Promise<void> {
   } catch (error) {
     core.warning(`could not write the job summary: ${String(error)}`);
   }
+}
+
+/**
+ * The `cosign verify` that checks a signature of this workflow's repository: the certificate's
+ * identity is `<server>/<owner>/<repo>/.github/workflows/<file>@<ref>` (any workflow of the
+ * repository matches), its issuer GitHub's OIDC provider.
+ */
+export function cosignVerifyCommand(image: string, serverUrl: string, repository: string): string {
+  const server = serverUrl.replace(/\/+$/, '') || 'https://github.com';
+  const escaped = `${server}/${repository}/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const host = new URL(server).hostname;
+  const issuer = host === 'github.com' ? '--certificate-oidc-issuer https://token.actions.githubusercontent.com' : `--certificate-oidc-issuer-regexp '^https://token\\.actions\\.'`;
+  return `cosign verify ${image} --certificate-identity-regexp '^${escaped}' ${issuer}`;
 }

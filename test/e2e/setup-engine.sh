@@ -657,6 +657,24 @@ out=$(DOCKER_CONFIG=$LOGIN_CONFIG docker run --rm --pull always --platform linux
 [[ -n $had_image ]] || docker image rm "$BASE_IMAGE" >>"$LOG" 2>&1 || true
 info "aarch64"
 
+# cosign (Debian sid's, 3.x): the signing e2e verifies what the step signed with it.
+step "cosign (sid: cosign)"
+COSIGN_DIR=$STATE/cosign
+COSIGN_BIN=$COSIGN_DIR/usr/bin/cosign
+if [[ -f $COSIGN_DIR/.complete && -x $COSIGN_BIN ]]; then
+  info "present: $(cat "$COSIGN_DIR/.complete")"
+else
+  apt_dl_prepare
+  dl=$DEBS/cosign
+  rm -rf "$dl" "$COSIGN_DIR.tmp"
+  apt_dl_download "$dl" "cosign/sid"
+  mkdir -p "$COSIGN_DIR.tmp"
+  for d in "$dl"/*.deb; do quiet dpkg-deb -x "$d" "$COSIGN_DIR.tmp"; done
+  (cd "$dl" && printf '%s ' ./*.deb | sed 's|\./||g') >"$COSIGN_DIR.tmp/.complete"
+  rm -rf "$COSIGN_DIR" && mv "$COSIGN_DIR.tmp" "$COSIGN_DIR"
+  info "unpacked: $(cat "$COSIGN_DIR/.complete")"
+fi
+
 # --------------------------------------------------------------------------------------
 # 7. Node 24
 
@@ -692,6 +710,7 @@ export E2E_BUILDX_VERSION=$(awk '{print $2}' <<<"$BUILDX_VERSION")
 export E2E_BUILDKIT_IMAGE=$BUILDKIT_IMAGE
 export E2E_QEMU_IMAGE=$QEMU_IMAGE
 export E2E_DOCKER_INIT=$ENGINE_DIR/usr/sbin/docker-init
+export E2E_COSIGN=$COSIGN_BIN
 export E2E_DAEMON_JSON=$DAEMON_JSON
 export E2E_DOCKERD_PIDFILE=$DOCKERD_PID
 EOF

@@ -202,3 +202,18 @@ describe('buildArgsForBuilder: the gate on an engine without the containerd imag
     expect(buildArgsForBuilder(single, { driver: 'docker', containerdStore: false }, false)).toEqual({ args: single.buildArgs, pushFromEngine: false });
   });
 });
+
+describe('makePlan: sign', () => {
+  it.each([
+    ['public', { instance: 'public-good', fulcioURL: 'https://fulcio.sigstore.dev', rekorURL: 'https://rekor.sigstore.dev' }],
+    ['private', { instance: 'github', fulcioURL: 'https://fulcio.githubapp.com', tsaURL: 'https://timestamp.githubapp.com' }],
+  ])('a %s repository signs with the instance actions/attest would use', (visibility, signing) => {
+    const context = fixtureContext('push');
+    const plan = makePlan(inputsFrom({ tags: TAGS, sign: 'true' }), { ...context, payload: { ...context.payload, repository: { visibility } } }, HOST);
+    expect(plan.signing).toEqual(signing);
+  });
+
+  it('is not planned unless asked for', () => {
+    expect(makePlan(inputsFrom({ tags: TAGS }), fixtureContext('push'), HOST).signing).toBeUndefined();
+  });
+});

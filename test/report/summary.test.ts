@@ -67,6 +67,7 @@ describe('outputsFor', () => {
       labels: '',
       annotations: '',
       json: '',
+      signature: '',
     });
   });
 
@@ -90,7 +91,12 @@ describe('outputsFor', () => {
       labels: '',
       annotations: '',
       json: '',
+      signature: '',
     });
+  });
+
+  it("writes the signature's digest when the image was signed", () => {
+    expect(outputsFor({ ...pushedReport, signature: { digest: `sha256:${'5'.repeat(64)}`, serverUrl: 'https://github.com', repository: 'acme/app' } }).signature).toBe(`sha256:${'5'.repeat(64)}`);
   });
 
   it('has a value for every declared output', () => {
@@ -151,6 +157,14 @@ describe('renderSummary', () => {
     expect(fact(markdown, 'Builder')).toBe('build-push-1a2b3c4d (docker-container, created because builder &quot;default&quot; lacks linux/arm64)');
     expect(markdown).toContain(`<details><summary>Plan</summary>\n\n\`\`\`json\n${PLAN_TEXT}\n\`\`\`\n\n</details>`);
     expect(markdown.endsWith('\n')).toBe(true);
+  });
+
+  it("shows the cosign verify command of a signed image, for the workflow's repository", () => {
+    const markdown = renderSummary({ ...full, signature: { digest: `sha256:${'5'.repeat(64)}`, serverUrl: 'https://github.com', repository: 'acme/app' } });
+    expect(fact(markdown, 'Signed')).toBe(
+      `verify with \`cosign verify ghcr.io/acme/app@${DIGEST} --certificate-identity-regexp '^https://github\\.com/acme/app/' --certificate-oidc-issuer https://token.actions.githubusercontent.com\``,
+    );
+    expect(fact(renderSummary(full), 'Signed')).toBeUndefined();
   });
 
   it('gives each image (registry and repository) its own row, link and pull line', () => {
