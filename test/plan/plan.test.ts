@@ -214,11 +214,8 @@ describe('makePlan: sign', () => {
   });
 
   it('attest alone plans the same instance', () => {
-    expect(makePlan(inputsFrom({ tags: TAGS, attest: 'true' }), fixtureContext('push'), HOST).signing).toEqual({
-      sign: false,
-      attest: true,
-      endpoints: expect.objectContaining({ instance: 'github' }),
-    });
+    const signing = makePlan(inputsFrom({ tags: TAGS, sign: 'true' }), fixtureContext('push'), HOST).signing;
+    expect(makePlan(inputsFrom({ tags: TAGS, attest: 'true' }), fixtureContext('push'), HOST).signing).toEqual({ sign: false, attest: true, endpoints: signing?.endpoints });
   });
 
   it('is not planned unless asked for', () => {
