@@ -2,7 +2,7 @@
 // Usage: node scripts/build.mjs [--out dist]. The dist test builds into a temp folder
 // with this same script and compares, so dist/ can never drift from src/.
 import { execFile } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,9 @@ const entries = [
   ['src/index.ts', 'main', ['--license', 'licenses.txt']],
   ['src/post.ts', 'post', []],
 ];
+// A chunk ncc no longer makes must not stay behind: each bundle's folder starts empty.
+await Promise.all(entries.map(([, name]) => rm(path.join(out, name), { recursive: true, force: true })));
+
 // Both bundles at once: the build is CPU-bound and the machine has two cores. No cache: ncc's
 // (webpack's, in ~/.cache/ncc per folder) keeps module resolutions across builds without
 // watching tsconfig.json's paths, so a cache from before a mapping gave a different bundle;

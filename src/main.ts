@@ -23,6 +23,7 @@ import { INPUT_NAMES, parseInputs, type Inputs, type RawInputs } from './plan/in
 import { PhaseError, Phases } from './phases/phase.js';
 import { buildArgsForBuilder, makePlan, type Plan } from './plan/plan.js';
 import type { SigstoreEndpoints } from './plan/signing.js';
+import type { Descriptor } from './oci/model.js';
 import { PRIVILEGED_PR_EVENTS } from './plan/trust.js';
 import { mergeDigests, pushLayout, readMergeDigests, writeDigestFile } from './phases/push-by-digest.js';
 import { missingFromMerge, repositories, splitOutputArgs } from './plan/push-by-digest.js';
@@ -232,12 +233,16 @@ export async function run(stop: AbortSignal): Promise<void> {
     if (runPlan.merge !== undefined) progress(await mergeRoute(step, runPlan.merge));
     else if (runPlan.split && runPlan.push.push) progress(await pushByDigestRoute(step, runPlan.split, probes, progress));
     else progress(await buildRoute(step, probes, progress));
-    if (runPlan.signing && report.pushed) progress(await signRoute(step, runPlan.signing, report.digest));
-    else if (runPlan.signing) core.info('sign: nothing was pushed, so nothing is signed');
+    const signing = runPlan.signing;
+    if (signing && report.pushed) {
+      const subject = await phases.run('subject', () => pushedSubject(step, report.digest));
+      if (signing.sign) progress(await signRoute(step, signing.endpoints, subject));
+      if (signing.attest) progress(await attestRoute(step, signing.endpoints, subject));
+    } else if (signing) core.info('sign: nothing was pushed, so nothing is signed or attested');
   } catch (error) {
     const message = error instanceof PhaseError ? error.message : errorMessage(error);
     // A failed signature leaves the verified push as it is: pushed stays true, the signature empty.
-    const pushedBeforeSigning = error instanceof PhaseError && error.phase === 'sign' && report.pushed;
+    const pushedBeforeSigning = error instanceof PhaseError && ['subject', 'sign', 'attest'].includes(error.phase) && report.pushed;
     report = { ...report, pushed: pushedBeforeSigning, failure: message };
     if (error instanceof PhaseError && !error.expected && error.cause instanceof Error && error.cause.stack) core.debug(error.cause.stack);
     core.setFailed(message);
@@ -368,28 +373,65 @@ async function buildRoute(step: Run, probes: Probes, progress: Progress): Promis
   return { pushed: true, digest: expected || pushed.digest, attestations: pushed.attestations, ...sizes };
 }
 
+/** The verified image as a descriptor (media type and size, read back by digest): what signatures and provenance refer to. */
+async function pushedSubject({ plan: runPlan, read, retry }: Run, digest: string): Promise<Descriptor> {
+  const first = sizeSource(runPlan) ?? runPlan.references[0];
+  if (!first) throw new ActionError('no image to sign');
+  const raw = await withRetries(`reading ${first.full} back to sign it`, retry, () => read(byDigest(first, digest)), { log: core.info });
+  return { mediaType: (JSON.parse(raw) as { mediaType?: string }).mediaType ?? '', digest, size: Buffer.byteLength(raw) };
+}
+
+function describeInstance(endpoints: SigstoreEndpoints): string {
+  const name = endpoints.instance === 'public-good' ? "Sigstore's public-good instance" : "GitHub's Sigstore instance";
+  return `${name} (${[endpoints.fulcioURL, endpoints.rekorURL, endpoints.tsaURL].filter(Boolean).join(', ')})`;
+}
+
+/** What signing and attesting both need from the run. */
+function signingDependencies({ retry }: Run) {
+  return { idToken: (audience: string) => core.getIDToken(audience), retry, hooks: { log: core.info }, now: () => new Date() };
+}
+
 /**
  * After a verified push: a keyless Sigstore signature of the digest, stored as a referrer in
  * every repository it was pushed to (phases/sign.ts, loaded only here).
  */
-async function signRoute({ plan: runPlan, context, phases, credentials, read, retry }: Run, endpoints: SigstoreEndpoints, digest: string): Promise<Partial<Report>> {
+async function signRoute(step: Run, endpoints: SigstoreEndpoints, subject: Descriptor): Promise<Partial<Report>> {
+  const { plan: runPlan, context, phases, credentials } = step;
   return phases.run('sign', async () => {
     const { signImage, signTargets } = await import('./phases/sign.js');
-    const first = sizeSource(runPlan) ?? runPlan.references[0];
-    if (!first) throw new ActionError('sign: no image to sign');
-    const raw = await withRetries(`reading ${first.full} back to sign it`, retry, () => read(byDigest(first, digest)), { log: core.info });
-    const subject = { mediaType: (JSON.parse(raw) as { mediaType?: string }).mediaType ?? '', digest, size: Buffer.byteLength(raw) };
-    core.info(
-      `Signing ${digest} with ${endpoints.instance === 'public-good' ? "Sigstore's public-good instance" : "GitHub's Sigstore instance"} (${[endpoints.fulcioURL, endpoints.rekorURL, endpoints.tsaURL].filter(Boolean).join(', ')})`,
-    );
-    const signed = await signImage(subject, signTargets(runPlan.references, credentials), endpoints, {
-      idToken: (audience) => core.getIDToken(audience),
-      retry,
-      hooks: { log: core.info },
-      now: () => new Date(),
-    });
+    core.info(`Signing ${subject.digest} with ${describeInstance(endpoints)}`);
+    const signed = await signImage(subject, signTargets(runPlan.references, credentials), endpoints, signingDependencies(step));
     for (const stored of signed.stored) core.info(`${stored.name}: signature ${signed.digest} stored (${stored.listing})`);
     return { signature: { digest: signed.digest, serverUrl: context.serverUrl, repository: context.repository } };
+  });
+}
+
+/**
+ * After a verified push: SLSA build provenance (@actions/attest's predicate), signed like the
+ * signature, stored with GitHub's attestations API and as a referrer next to the image.
+ */
+async function attestRoute(step: Run, endpoints: SigstoreEndpoints, subject: Descriptor): Promise<Partial<Report>> {
+  const { plan: runPlan, context, inputs, phases, credentials } = step;
+  return phases.run('attest', async () => {
+    if (!inputs.githubToken)
+      throw new InputError('github-token', "is empty; attest stores the provenance with GitHub's attestations API", '${{ github.token }} (the default), with permissions: attestations: write');
+    const [{ attestImage, signTargets }, { buildSLSAProvenancePredicate }, { getOctokit }] = await Promise.all([import('./phases/sign.js'), import('@actions/attest'), import('@actions/github')]);
+    const [owner = '', repo = ''] = context.repository.split('/');
+    const first = runPlan.references[0];
+    core.info(`Attesting the build provenance of ${subject.digest} with ${describeInstance(endpoints)}`);
+    const attested = await attestImage(subject, first ? `${first.registry}/${first.repository}` : '', signTargets(runPlan.references, credentials), endpoints, {
+      ...signingDependencies(step),
+      // The OIDC issuer whose keys check the job's token: GitHub's, unless BUILD_PUSH_OIDC_ISSUER names another (GHES, tests).
+      provenance: () => buildSLSAProvenancePredicate(process.env.BUILD_PUSH_OIDC_ISSUER || undefined),
+      storeAttestation: async (bundle) => {
+        const response = await getOctokit(inputs.githubToken).request('POST /repos/{owner}/{repo}/attestations', { owner, repo, bundle });
+        return Number((response.data as { id?: unknown }).id);
+      },
+      repositoryUrl: `${context.serverUrl}/${context.repository}`,
+    });
+    for (const stored of attested.stored) core.info(`${stored.name}: provenance ${attested.digest} stored (${stored.listing})`);
+    core.info(`Attestation ${attested.id}: ${attested.url}`);
+    return { attestation: { digest: attested.digest, url: attested.url, repository: context.repository } };
   });
 }
 

@@ -5,14 +5,18 @@ export const modules = {
 /***/ 42563:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
+  SigningFailure: () => (/* binding */ SigningFailure),
+  attestImage: () => (/* binding */ attestImage),
+  partOfSigstoreError: () => (/* binding */ partOfSigstoreError),
   signImage: () => (/* binding */ signImage),
+  signStatement: () => (/* binding */ signStatement),
   signTargets: () => (/* binding */ signTargets)
 });
-
-// UNUSED EXPORTS: SigningFailure, partOfSigstoreError, signStatement
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(83916);
@@ -186,7 +190,7 @@ function bundleArtifact(bundleJson, subject, predicateType, created) {
 }
 
 ;// CONCATENATED MODULE: ./src/phases/sign.ts
-// The sign phase: a keyless Sigstore signature of the verified
+// The sign and attest phases: a keyless Sigstore signature of the verified
 // image digest, made with the job's OIDC token, stored next to the image in every registry it
 // was pushed to as cosign 3 stores one (a bundle referrer). Loaded only when `sign` is set:
 // @sigstore/sign and its HTTP client are not part of the step's start.
@@ -255,7 +259,7 @@ async function storeReferrer(artifact, targets, dependencies) {
 }
 /** Signs `statement` into a serialized Sigstore bundle (DSSE envelope, Fulcio certificate, log entry or timestamp). */
 async function signStatement(statement, endpoints, token) {
-    const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = await Promise.all(/* import() */[__webpack_require__.e(669), __webpack_require__.e(771), __webpack_require__.e(40), __webpack_require__.e(179)]).then(__webpack_require__.bind(__webpack_require__, 15179));
+    const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = await Promise.all(/* import() */[__webpack_require__.e(669), __webpack_require__.e(771), __webpack_require__.e(40), __webpack_require__.e(179), __webpack_require__.e(30)]).then(__webpack_require__.bind(__webpack_require__, 15179));
     const { bundleToJSON } = await __webpack_require__.e(/* import() */ 40).then(__webpack_require__.bind(__webpack_require__, 61040));
     const builder = new DSSEBundleBuilder({
         signer: new FulcioSigner({ fulcioBaseURL: endpoints.fulcioURL, identityProvider: { getToken: () => Promise.resolve(token) } }),
@@ -284,6 +288,34 @@ async function signImage(subject, targets, endpoints, dependencies) {
     const artifact = bundleArtifact(bundle, subject, COSIGN_SIGN_PREDICATE, dependencies.now());
     const stored = await storeReferrer(artifact, targets, dependencies);
     return { digest: artifact.descriptor.digest, stored };
+}
+/**
+ * SLSA build provenance for the image `subject` (named `name`, registry/repository), signed
+ * like the signature, stored in GitHub's attestations API and as a referrer in every target.
+ */
+async function attestImage(subject, name, targets, endpoints, dependencies) {
+    const token = await sigstoreToken(dependencies);
+    let predicate;
+    try {
+        predicate = await dependencies.provenance();
+    }
+    catch (error) {
+        throw new SigningFailure('provenance', (0,errors/* errorMessage */.gJ)(error));
+    }
+    if (predicate.type !== SLSA_PROVENANCE_PREDICATE)
+        throw new SigningFailure('provenance', `unexpected predicate type ${predicate.type}`);
+    const bundle = await signStatement(imageStatement(subject.digest, predicate.type, predicate.params, name), endpoints, token);
+    let id;
+    try {
+        id = await dependencies.storeAttestation(JSON.parse(bundle));
+    }
+    catch (error) {
+        const message = (0,errors/* errorMessage */.gJ)(error);
+        throw new SigningFailure('attestations API', /\b(403|404)\b|not accessible/i.test(message) ? `${message} (the job needs "permissions: attestations: write")` : message);
+    }
+    const artifact = bundleArtifact(bundle, subject, predicate.type, dependencies.now());
+    const stored = await storeReferrer(artifact, targets, dependencies);
+    return { digest: artifact.descriptor.digest, id, url: `${dependencies.repositoryUrl}/attestations/${id}`, stored };
 }
 
 

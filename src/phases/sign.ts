@@ -1,4 +1,4 @@
-// The sign phase: a keyless Sigstore signature of the verified
+// The sign and attest phases: a keyless Sigstore signature of the verified
 // image digest, made with the job's OIDC token, stored next to the image in every registry it
 // was pushed to as cosign 3 stores one (a bundle referrer). Loaded only when `sign` is set:
 // @sigstore/sign and its HTTP client are not part of the step's start.
@@ -10,10 +10,10 @@ import { pushReferrer, type ReferrersClient, type StoredReferrer } from '../regi
 import { RegistryClient, type BasicCredential } from '../registries/client.js';
 import type { ImageReference } from '../tags/reference.js';
 import type { RetryHooks, RetryPolicy } from '../retry.js';
-import { bundleArtifact, COSIGN_SIGN_PREDICATE, imageStatement, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement } from '../signing/statement.js';
+import { bundleArtifact, COSIGN_SIGN_PREDICATE, imageStatement, IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_PREDICATE, type InTotoStatement } from '../signing/statement.js';
 
 /** The part of signing that failed, as the step's error names it. */
-export type SigningPart = 'OIDC token' | 'certificate (Fulcio)' | 'transparency log (Rekor)' | 'timestamp (TSA)' | 'signature' | 'registry write';
+export type SigningPart = 'OIDC token' | 'provenance' | 'certificate (Fulcio)' | 'transparency log (Rekor)' | 'timestamp (TSA)' | 'signature' | 'registry write' | 'attestations API';
 
 /** A signing failure that says which part failed; the image stays pushed. */
 export class SigningFailure extends ActionError {
@@ -128,4 +128,46 @@ export async function signImage(
   const artifact = bundleArtifact(bundle, subject, COSIGN_SIGN_PREDICATE, dependencies.now());
   const stored = await storeReferrer(artifact, targets, dependencies);
   return { digest: artifact.descriptor.digest, stored };
+}
+
+/** What attesting needs besides signing's: the provenance predicate and GitHub's attestations API. */
+export interface AttestDependencies extends SignDependencies {
+  /** SLSA build provenance of this run (@actions/attest's buildSLSAProvenancePredicate). */
+  readonly provenance: () => Promise<{ type: string; params: object }>;
+  /** POST /repos/{owner}/{repo}/attestations with the bundle; the attestation's id. */
+  readonly storeAttestation: (bundle: object) => Promise<number>;
+  /** Where users see it: GITHUB_SERVER_URL/owner/repo. */
+  readonly repositoryUrl: string;
+}
+
+/**
+ * SLSA build provenance for the image `subject` (named `name`, registry/repository), signed
+ * like the signature, stored in GitHub's attestations API and as a referrer in every target.
+ */
+export async function attestImage(
+  subject: Descriptor,
+  name: string,
+  targets: readonly SignTarget[],
+  endpoints: SigstoreEndpoints,
+  dependencies: AttestDependencies,
+): Promise<{ digest: string; id: number; url: string; stored: readonly (StoredReferrer & { name: string })[] }> {
+  const token = await sigstoreToken(dependencies);
+  let predicate: { type: string; params: object };
+  try {
+    predicate = await dependencies.provenance();
+  } catch (error) {
+    throw new SigningFailure('provenance', errorMessage(error));
+  }
+  if (predicate.type !== SLSA_PROVENANCE_PREDICATE) throw new SigningFailure('provenance', `unexpected predicate type ${predicate.type}`);
+  const bundle = await signStatement(imageStatement(subject.digest, predicate.type, predicate.params, name), endpoints, token);
+  let id: number;
+  try {
+    id = await dependencies.storeAttestation(JSON.parse(bundle) as object);
+  } catch (error) {
+    const message = errorMessage(error);
+    throw new SigningFailure('attestations API', /\b(403|404)\b|not accessible/i.test(message) ? `${message} (the job needs "permissions: attestations: write")` : message);
+  }
+  const artifact = bundleArtifact(bundle, subject, predicate.type, dependencies.now());
+  const stored = await storeReferrer(artifact, targets, dependencies);
+  return { digest: artifact.descriptor.digest, id, url: `${dependencies.repositoryUrl}/attestations/${id}`, stored };
 }

@@ -66,6 +66,7 @@ export const INPUT_NAMES = [
   'test-platforms',
   'scan',
   'sign',
+  'attest',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -159,6 +160,8 @@ export interface Inputs {
   readonly reproducible: boolean;
   /** A keyless Sigstore signature of the verified digest, stored next to the image (see phases/sign.ts). */
   readonly sign: boolean;
+  /** SLSA build provenance of the verified digest, signed, stored with GitHub's attestations API and next to the image. */
+  readonly attest: boolean;
   /** Command (argv) run in a container of the built image before any push. */
   readonly test?: readonly string[];
   /** Emulated platforms the test also runs on. */
@@ -485,6 +488,7 @@ export function parseInputs(raw: RawInputs, mask: MaskSecret): Inputs {
     allowUntrustedCode: parseBoolean('allow-untrusted-code', raw['allow-untrusted-code'], false),
     reproducible: parseBoolean('reproducible', raw.reproducible, false),
     sign: parseBoolean('sign', raw.sign, false),
+    attest: parseBoolean('attest', raw.attest, false),
     pushByDigest: parseBoolean('push-by-digest', raw['push-by-digest'], false),
     digestDir: singleLine('digest-dir', raw['digest-dir'], '${{ runner.temp }}/digests') ?? '',
     mergeDigests: raw['merge-digests'].trim(),

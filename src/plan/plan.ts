@@ -79,8 +79,8 @@ export interface Plan {
   readonly builder: BuildRequest;
   /** A merge run: the digests (or folder) to combine; nothing is built. */
   readonly merge?: string;
-  /** `sign`: the Sigstore instance that signs the pushed digest (see plan/signing.ts). */
-  readonly signing?: SigstoreEndpoints;
+  /** `sign` / `attest`: what is signed after the push, and the Sigstore instance that signs it (see plan/signing.ts). */
+  readonly signing?: { readonly sign: boolean; readonly attest: boolean; readonly endpoints: SigstoreEndpoints };
 }
 
 /** Applies metadata-action's rules: the inputs as they would be had the user written the tags, labels and annotations out. */
@@ -214,7 +214,9 @@ export function makePlan(given: Inputs, context: Context, host: Host): Plan {
     ...(metadata ? { metadata } : {}),
     ...(platform ? { split: { platform: platform.name, layoutDir: path.join(host.workDir, 'oci-layout'), repositories: repositories(inputs.tags) } } : {}),
     ...(inputs.mergeDigests ? { merge: inputs.mergeDigests, emulate: [] } : {}),
-    ...(inputs.sign ? { signing: sigstoreEndpoints(repositoryVisibility(context.payload), context.serverUrl, host.env) } : {}),
+    ...(inputs.sign || inputs.attest
+      ? { signing: { sign: inputs.sign, attest: inputs.attest, endpoints: sigstoreEndpoints(repositoryVisibility(context.payload), context.serverUrl, host.env) } }
+      : {}),
   };
 }
 

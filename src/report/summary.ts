@@ -26,7 +26,9 @@ export function describePlan(plan: Plan): string {
         needs: plan.builder.needs.map((need) => `${need.feature} (${need.why})`),
       },
       buildx: ['docker', ...plan.buildArgs],
-      ...(plan.signing ? { sign: plan.push.push ? plan.signing : 'nothing is pushed, so nothing is signed' } : {}),
+      ...(plan.signing
+        ? { [[plan.signing.sign ? 'sign' : '', plan.signing.attest ? 'attest' : ''].filter(Boolean).join(' + ')]: plan.push.push ? plan.signing.endpoints : 'nothing is pushed, so nothing is signed' }
+        : {}),
       ...(plan.engineBuildArgs ? { dockerDriverOnContainerdStore: 'with buildx before 0.22: --load instead of --push, then docker push of each tag (one push instead of two; see README)' } : {}),
     },
     null,
@@ -72,6 +74,8 @@ export interface Report {
   readonly pushedByDigest?: readonly string[];
   /** `sign`: the signature stored next to the image, and the workflow identity it was made with. */
   readonly signature?: { readonly digest: string; readonly serverUrl: string; readonly repository: string };
+  /** `attest`: the provenance stored next to the image, its page on GitHub, and the workflow's repository. */
+  readonly attestation?: { readonly digest: string; readonly url: string; readonly repository: string };
 }
 
 export const OUTPUT_NAMES = [
@@ -90,6 +94,8 @@ export const OUTPUT_NAMES = [
   'annotations',
   'json',
   'signature',
+  'attestation',
+  'attestation-url',
 ] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 
@@ -113,6 +119,8 @@ export function outputsFor(report: Report): Record<OutputName, string> {
     annotations: tagging?.annotations ?? '',
     json: tagging?.json ?? '',
     signature: report.signature?.digest ?? '',
+    attestation: report.attestation?.digest ?? '',
+    'attestation-url': report.attestation?.url ?? '',
   };
 }
 
@@ -392,6 +400,10 @@ export function renderSummary(report: Report): string {
   }
   if (report.signature && report.pushed) {
     for (const group of groups) facts.push(`**Signed** verify with ${codeSpan(cosignVerifyCommand(`${group.name}@${report.digest}`, report.signature.serverUrl, report.signature.repository), false)}`);
+  }
+  if (report.attestation && report.pushed) {
+    const { url, repository } = report.attestation;
+    for (const group of groups) facts.push(`**Provenance** [attestation](${url}); verify with ${codeSpan(`gh attestation verify oci://${group.name}@${report.digest} --repo ${repository}`, false)}`);
   }
   if (report.tagging?.version.main) facts.push(`**Version** ${codeSpan(report.tagging.version.main, false)}`);
   if (report.attestations) {

@@ -261,3 +261,123 @@ describe('the step with sign: true (dist/ through the runner emulator)', () => {
     expect((await registryManifest(engine, repository, referrersTag(result.outputs.digest ?? ''))).status).toBe(404);
   }, 180_000);
 });
+
+describe('the step with attest: true (dist/ through the runner emulator; a private repository: Fulcio + TSA)', () => {
+  const GITHUB_TOKEN = 'ghs_attestations0123456789abcdefghijkl';
+  let attestIn: ChildProcess;
+  let attestServices: typeof services & { githubApi: string };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sigstore-attest-e2e-'));
+    attestIn = spawn(
+      engine.node24,
+      [path.join(import.meta.dirname, 'sigstore-standin.mjs'), '--trusted-root', path.join(dir, 'trusted_root.json'), '--repository', 'acme/app', '--issuer-self', '--github-token', GITHUB_TOKEN],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const line = await new Promise<string>((resolve, reject) => {
+      attestIn.once('exit', (code) => reject(new Error(`sigstore stand-in exited (${code})`)));
+      createInterface({ input: attestIn.stdout! }).once('line', resolve);
+    });
+    attestServices = JSON.parse(line) as typeof attestServices;
+  });
+  afterAll(() => {
+    attestIn?.kill('SIGTERM');
+  });
+
+  const step = (repository: string, githubToken: string) =>
+    runAction({
+      eventName: 'push',
+      githubToken,
+      payload: { repository: { full_name: 'acme/app', visibility: 'private', owner: { login: 'acme', type: 'Organization' } } },
+      inputs: {
+        tags: `${engine.registry}/${repository}:v1`,
+        context: 'example/app',
+        platforms: 'linux/amd64',
+        'build-args': `BASE_IMAGE=${engine.baseImage}`,
+        'registry-auth': `- registry: ${engine.registry}\n  username: ${engine.username}\n  password: ${engine.password}\n`,
+        attest: 'true',
+      },
+      env: {
+        SIGSTORE_FULCIO_URL: attestServices.fulcioURL,
+        SIGSTORE_TSA_URL: attestServices.tsaURL,
+        BUILD_PUSH_OIDC_ISSUER: attestServices.oidc.issuerUrl,
+        GITHUB_API_URL: attestServices.githubApi,
+        ACTIONS_ID_TOKEN_REQUEST_URL: attestServices.oidc.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: attestServices.oidc.requestToken,
+      },
+    });
+
+  it('stores signed SLSA provenance of the verified digest with the attestations API and next to the image; both verify', async () => {
+    const repository = `e2e/attest-step-${randomUUID().slice(0, 8)}`;
+    const result = await step(repository, GITHUB_TOKEN);
+    expect(result.succeeded, result.main.log.slice(-3000)).toBe(true);
+    const digest = result.outputs.digest ?? '';
+    expect(result.outputs).toMatchObject({
+      pushed: 'true',
+      signature: '',
+      attestation: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      'attestation-url': expect.stringMatching(/^https:\/\/github\.com\/acme\/app\/attestations\/\d+$/),
+    });
+
+    // What the API received: a v0.3 bundle of an in-toto statement about exactly this digest.
+    const received = (await (await fetch(`${attestServices.githubApi}/_received`)).json()) as { owner: string; repo: string; bundle: { mediaType: string; dsseEnvelope: { payload: string } } }[];
+    const stored = received.at(-1)!;
+    expect(stored).toMatchObject({ owner: 'acme', repo: 'app', bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' } });
+    expect(result.outputs['attestation-url']).toBe(`https://github.com/acme/app/attestations/${1000 + received.length}`);
+    const statement = JSON.parse(Buffer.from(stored.bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as {
+      subject: unknown;
+      predicateType: string;
+      predicate: { buildDefinition: { externalParameters: { workflow: { repository: string } } } };
+    };
+    expect(statement.subject).toEqual([{ name: `${engine.registry}/${repository}`, digest: { sha256: digest.slice('sha256:'.length) } }]);
+    expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
+    expect(statement.predicate.buildDefinition.externalParameters.workflow.repository).toBe('https://github.com/acme/app');
+
+    // The same bundle next to the image.
+    const listing = await registryManifest(engine, repository, referrersTag(digest));
+    expect(listing.json).toMatchObject({ manifests: [{ digest: result.outputs.attestation, annotations: { 'dev.sigstore.bundle.predicateType': 'https://slsa.dev/provenance/v1' } }] });
+
+    // Sigstore's verifier: the workflow's certificate, a TSA timestamp, no log (GitHub's instance has none).
+    const identity = 'https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main';
+    const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(readFileSync(attestServices.trustedRoot, 'utf8'))));
+    const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 1, tsaThreshold: 1 });
+    expect(
+      verifier.verify(toSignedEntity(bundleFromJSON(stored.bundle)), { subjectAlternativeName: identity, extensions: { issuer: attestServices.oidc.issuerUrl } }).identity?.subjectAlternativeName,
+    ).toBe(identity);
+    expect(result.summary).toContain(`gh attestation verify oci://${engine.registry}/${repository}@${digest} --repo acme/app`);
+
+    if (cosign) {
+      const verified = spawnSync(
+        cosign,
+        [
+          'verify-attestation',
+          '--type',
+          'slsaprovenance1',
+          '--trusted-root',
+          attestServices.trustedRoot,
+          '--certificate-identity',
+          identity,
+          '--certificate-oidc-issuer',
+          attestServices.oidc.issuerUrl,
+          '--insecure-ignore-tlog',
+          '--use-signed-timestamps',
+          '--allow-http-registry',
+          '--allow-insecure-registry',
+          `${engine.registry}/${repository}@${digest}`,
+        ],
+        { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: testDockerConfig(engine) }, timeout: 60_000 },
+      );
+      expect(verified.status, verified.stderr).toBe(0);
+    }
+  }, 180_000);
+
+  it('without attestations: write the step fails naming the permission; the push stays pushed=true', async () => {
+    const repository = `e2e/attest-noperm-${randomUUID().slice(0, 8)}`;
+    const result = await step(repository, `${GITHUB_TOKEN}-readonly`);
+    expect(result.succeeded).toBe(false);
+    expect(result.outputs).toMatchObject({ pushed: 'true', attestation: '', 'attestation-url': '' });
+    expect(result.main.log).toMatch(/attest: signing failed at the attestations API: .*Resource not accessible by integration.*\(the job needs "permissions: attestations: write"\)/);
+  }, 180_000);
+});

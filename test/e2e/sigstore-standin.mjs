@@ -32,6 +32,11 @@ const option = (name) => {
 };
 const trustedRootFile = option('trusted-root');
 const repository = option('repository');
+// --issuer-self: tokens name this stand-in as their issuer (iss), so @actions/attest can check
+// them against its keys; otherwise they say GitHub's issuer, as on a hosted runner.
+const issuerSelf = process.argv.includes('--issuer-self');
+// --github-token T: also answer as GitHub's attestations API (POST /repos/{owner}/{repo}/attestations) for T.
+const githubToken = option('github-token');
 if (!trustedRootFile) throw new Error('usage: sigstore-standin.mjs --trusted-root FILE');
 
 const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -168,7 +173,40 @@ if (repository) {
   const oidcServer = createServer(oidcHandler(config, keys, () => undefined));
   await new Promise((resolve) => oidcServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${oidcServer.address().port}`;
+  if (issuerSelf) config.oidc.claims.iss = url;
   oidc = { requestUrl: `${url}/token?api-version=2.0`, requestToken: config.oidc.requestToken, issuerUrl: url };
 }
-process.stdout.write(`${JSON.stringify({ fulcioURL: base, rekorURL: base, tsaURL: base, trustedRoot: trustedRootFile, ...(oidc ? { oidc } : {}) })}\n`);
+
+// GitHub's attestations API, as actions/attest's client calls it; GET /_received lists what it stored.
+let githubApi;
+if (githubToken) {
+  const received = [];
+  const api = createServer((request, response) => {
+    const reply = (status, body) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const url = new URL(request.url ?? '/', 'http://x');
+    if (request.method === 'GET' && url.pathname === '/_received') return reply(200, received);
+    const match = /^\/repos\/([^/]+)\/([^/]+)\/attestations$/.exec(url.pathname);
+    if (request.method !== 'POST' || !match) return reply(404, { message: 'Not Found' });
+    const token = /^(?:token|bearer) (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    // `<token>-readonly` is a token without attestations: write, answered as GitHub answers it.
+    if (token === `${githubToken}-readonly`) return reply(403, { message: 'Resource not accessible by integration' });
+    if (token !== githubToken) return reply(401, { message: 'Bad credentials' });
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      let bundle;
+      try {
+        bundle = JSON.parse(Buffer.concat(chunks).toString('utf8')).bundle;
+      } catch {
+        return reply(400, { message: 'Problems parsing JSON' });
+      }
+      if (typeof bundle?.mediaType !== 'string' || !bundle.mediaType.startsWith('application/vnd.dev.sigstore.bundle')) return reply(422, { message: 'Invalid bundle' });
+      received.push({ owner: match[1], repo: match[2], bundle });
+      reply(201, { id: 1000 + received.length });
+    });
+  });
+  await new Promise((resolve) => api.listen(0, '127.0.0.1', resolve));
+  githubApi = `http://127.0.0.1:${api.address().port}`;
+}
+process.stdout.write(`${JSON.stringify({ fulcioURL: base, rekorURL: base, tsaURL: base, trustedRoot: trustedRootFile, ...(oidc ? { oidc } : {}), ...(githubApi ? { githubApi } : {}) })}\n`);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

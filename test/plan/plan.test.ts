@@ -210,7 +210,12 @@ describe('makePlan: sign', () => {
   ])('a %s repository signs with the instance actions/attest would use', (visibility, signing) => {
     const context = fixtureContext('push');
     const plan = makePlan(inputsFrom({ tags: TAGS, sign: 'true' }), { ...context, payload: { ...context.payload, repository: { visibility } } }, HOST);
-    expect(plan.signing).toEqual(signing);
+    expect(plan.signing).toEqual({ sign: true, attest: false, endpoints: signing });
+  });
+
+  it('attest alone plans the same instance', () => {
+    const signing = makePlan(inputsFrom({ tags: TAGS, sign: 'true' }), fixtureContext('push'), HOST).signing;
+    expect(makePlan(inputsFrom({ tags: TAGS, attest: 'true' }), fixtureContext('push'), HOST).signing).toEqual({ sign: false, attest: true, endpoints: signing?.endpoints });
   });
 
   it('is not planned unless asked for', () => {

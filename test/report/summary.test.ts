@@ -68,6 +68,8 @@ describe('outputsFor', () => {
       annotations: '',
       json: '',
       signature: '',
+      attestation: '',
+      'attestation-url': '',
     });
   });
 
@@ -92,6 +94,8 @@ describe('outputsFor', () => {
       annotations: '',
       json: '',
       signature: '',
+      attestation: '',
+      'attestation-url': '',
     });
   });
 
