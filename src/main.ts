@@ -378,7 +378,10 @@ async function pushedSubject({ plan: runPlan, read, retry }: Run, digest: string
   const first = sizeSource(runPlan) ?? runPlan.references[0];
   if (!first) throw new ActionError('no image to sign');
   const raw = await withRetries(`reading ${first.full} back to sign it`, retry, () => read(byDigest(first, digest)), { log: core.info });
-  return { mediaType: (JSON.parse(raw) as { mediaType?: string }).mediaType ?? '', digest, size: Buffer.byteLength(raw) };
+  // The descriptor's size is of these bytes: they must be the verified ones.
+  const { digest: served, mediaType } = summarizeManifest(raw);
+  if (served !== digest) throw new ActionError(`${first.full}@${digest} was read back as ${served}: not signing bytes other than the verified ones`);
+  return { mediaType, digest, size: Buffer.byteLength(raw) };
 }
 
 function describeInstance(endpoints: SigstoreEndpoints): string {

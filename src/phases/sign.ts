@@ -164,8 +164,10 @@ export async function attestImage(
   try {
     id = await dependencies.storeAttestation(JSON.parse(bundle) as object);
   } catch (error) {
+    // GitHub answers a token without attestations: write with 403 (404 where the repository is not visible to it).
+    const status = (error as { status?: unknown }).status;
     const message = errorMessage(error);
-    throw new SigningFailure('attestations API', /\b(403|404)\b|not accessible/i.test(message) ? `${message} (the job needs "permissions: attestations: write")` : message);
+    throw new SigningFailure('attestations API', status === 403 || status === 404 ? `${message} (the job needs "permissions: attestations: write")` : message);
   }
   const artifact = bundleArtifact(bundle, subject, predicate.type, dependencies.now());
   const stored = await storeReferrer(artifact, targets, dependencies);

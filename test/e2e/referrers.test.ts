@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/registries/client.js';
 import { listReferrers, pushReferrer } from '../../src/registries/referrers.js';
-import { OCI_INDEX, OCI_MANIFEST, sha256Digest, type Descriptor, type ImageIndex } from '../../src/oci/model.js';
-import { artifactManifest, EMPTY_CONFIG, EMPTY_CONFIG_BYTES, referrersTag } from '../../src/oci/referrers.js';
+import { OCI_INDEX, OCI_MANIFEST, type Descriptor, type ImageIndex } from '../../src/oci/model.js';
+import { artifactManifest, referrersTag } from '../../src/oci/referrers.js';
 import { loadEngineEnv, registryManifest, type Engine } from './engine.mjs';
+import { pushTinyImage } from './tiny-image.js';
 
 const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const PROVENANCE = 'application/vnd.in-toto+json';
@@ -22,18 +23,8 @@ let subject: Descriptor;
 beforeAll(async () => {
   engine = loadEngineEnv();
   client = new RegistryClient(engine.registry, { username: engine.username, password: engine.password });
-  // The image the artifacts refer to: a one-layer manifest under a tag.
-  const layer = new TextEncoder().encode(`layer ${repository}`);
-  for (const blob of [EMPTY_CONFIG_BYTES, layer]) await client.uploadBlob(repository, sha256Digest(blob), blob.length, () => blob);
-  const manifest = new TextEncoder().encode(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: EMPTY_CONFIG,
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length }],
-    }),
-  );
-  subject = { mediaType: OCI_MANIFEST, digest: await client.putManifest(repository, 'v1', OCI_MANIFEST, manifest), size: manifest.length };
+  // The image the artifacts refer to.
+  subject = await pushTinyImage(client, repository, `layer ${repository}`, 'v1');
 });
 
 describe('referrers on distribution 2.8 (no referrers API)', () => {

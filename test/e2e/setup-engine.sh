@@ -50,6 +50,8 @@ case $PROFILE in
 esac
 ENGINE_SUITE=${BUILD_PUSH_E2E_ENGINE_SUITE:-$profile_suite}
 BUILDX_SUITE=${BUILD_PUSH_E2E_BUILDX_SUITE:-$profile_suite}
+# cosign (for the signing e2e) is in sid only, whatever the engine profile
+COSIGN_SUITE=sid
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [[ -n ${BUILD_PUSH_E2E_IMAGES:-} ]]; then
   IMAGES_DIR=$BUILD_PUSH_E2E_IMAGES
@@ -180,7 +182,7 @@ apt_dl_prepare() {
   local want suite
   want=$(
     printf 'deb [arch=amd64,arm64 signed-by=%s] %s bookworm main\n' "$keyring" "$mirror"
-    for suite in $(printf '%s\n' "$ENGINE_SUITE" "$BUILDX_SUITE" | sort -u); do
+    for suite in $(printf '%s\n' "$ENGINE_SUITE" "$BUILDX_SUITE" "$COSIGN_SUITE" | sort -u); do
       [[ $suite == bookworm ]] && continue
       printf 'deb [arch=amd64 signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$suite"
     done
@@ -188,7 +190,7 @@ apt_dl_prepare() {
   if [[ ! -f $APT_DL/sources.list || $(cat "$APT_DL/sources.list") != "$want" ]]; then
     printf '%s\n' "$want" >"$APT_DL/sources.list"
   fi
-  info "apt-get update (private download lists: bookworm, $(printf '%s\n' "$ENGINE_SUITE" "$BUILDX_SUITE" | sort -u | tr '\n' ' '))"
+  info "apt-get update (private download lists: bookworm, $(printf '%s\n' "$ENGINE_SUITE" "$BUILDX_SUITE" "$COSIGN_SUITE" | sort -u | tr '\n' ' '))"
   quiet apt_dl update
   APT_DL_READY=1
 }
@@ -197,6 +199,20 @@ apt_dl_download() { # dir spec...
   local dir=$1; shift
   mkdir -p "$dir"
   (cd "$dir" && apt_dl download "$@") >>"$LOG" 2>&1 || die "apt-get download $* failed" "$LOG"
+}
+# download the specs into $DEBS/NAME and unpack every .deb into DEST, swapped in whole;
+# DEST/.complete lists the packages (what the "present" checks read)
+unpack_debs() { # name dest spec...
+  local dl=$DEBS/$1 dest=$2 d
+  shift 2
+  apt_dl_prepare
+  rm -rf "$dl" "$dest.tmp"
+  apt_dl_download "$dl" "$@"
+  mkdir -p "$dest.tmp"
+  for d in "$dl"/*.deb; do quiet dpkg-deb -x "$d" "$dest.tmp"; done
+  (cd "$dl" && printf '%s ' ./*.deb | sed 's|\./||g') >"$dest.tmp/.complete"
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+  info "unpacked: $(cat "$dest/.complete")"
 }
 
 docker_answers() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -304,15 +320,7 @@ step "Docker engine packages ($ENGINE_SUITE: docker.io containerd)"
 if [[ -f $ENGINE_DIR/.complete && -x $ENGINE_DIR/usr/sbin/dockerd && -x $ENGINE_DIR/usr/bin/containerd ]]; then
   info "present: $(cat "$ENGINE_DIR/.complete")"
 else
-  apt_dl_prepare
-  dl=$DEBS/engine-$ENGINE_SUITE
-  rm -rf "$dl" "$ENGINE_DIR.tmp"
-  apt_dl_download "$dl" "docker.io/$ENGINE_SUITE" "containerd/$ENGINE_SUITE"
-  mkdir -p "$ENGINE_DIR.tmp"
-  for d in "$dl"/*.deb; do quiet dpkg-deb -x "$d" "$ENGINE_DIR.tmp"; done
-  (cd "$dl" && printf '%s ' ./*.deb | sed 's|\./||g') >"$ENGINE_DIR.tmp/.complete"
-  rm -rf "$ENGINE_DIR" && mv "$ENGINE_DIR.tmp" "$ENGINE_DIR"
-  info "unpacked: $(cat "$ENGINE_DIR/.complete")"
+  unpack_debs "engine-$ENGINE_SUITE" "$ENGINE_DIR" "docker.io/$ENGINE_SUITE" "containerd/$ENGINE_SUITE"
 fi
 
 # docker-init (what `docker run --init` runs): dockerd looks it up in its PATH
@@ -325,15 +333,7 @@ BUILDX_BIN=$BUILDX_DIR/usr/libexec/docker/cli-plugins/docker-buildx
 if [[ -f $BUILDX_DIR/.complete && -x $BUILDX_BIN ]]; then
   info "present: $(cat "$BUILDX_DIR/.complete")"
 else
-  apt_dl_prepare
-  dl=$DEBS/buildx-$BUILDX_SUITE
-  rm -rf "$dl" "$BUILDX_DIR.tmp"
-  apt_dl_download "$dl" "docker-buildx/$BUILDX_SUITE"
-  mkdir -p "$BUILDX_DIR.tmp"
-  for d in "$dl"/*.deb; do quiet dpkg-deb -x "$d" "$BUILDX_DIR.tmp"; done
-  (cd "$dl" && printf '%s ' ./*.deb | sed 's|\./||g') >"$BUILDX_DIR.tmp/.complete"
-  rm -rf "$BUILDX_DIR" && mv "$BUILDX_DIR.tmp" "$BUILDX_DIR"
-  info "unpacked: $(cat "$BUILDX_DIR/.complete")"
+  unpack_debs "buildx-$BUILDX_SUITE" "$BUILDX_DIR" "docker-buildx/$BUILDX_SUITE"
 fi
 # per-user plugin dir (like many CI machines) and the system-wide one, so buildx is found
 # whatever DOCKER_CONFIG is
@@ -658,21 +658,13 @@ out=$(DOCKER_CONFIG=$LOGIN_CONFIG docker run --rm --pull always --platform linux
 info "aarch64"
 
 # cosign (Debian sid's, 3.x): the signing e2e verifies what the step signed with it.
-step "cosign (sid: cosign)"
+step "cosign ($COSIGN_SUITE: cosign)"
 COSIGN_DIR=$STATE/cosign
 COSIGN_BIN=$COSIGN_DIR/usr/bin/cosign
 if [[ -f $COSIGN_DIR/.complete && -x $COSIGN_BIN ]]; then
   info "present: $(cat "$COSIGN_DIR/.complete")"
 else
-  apt_dl_prepare
-  dl=$DEBS/cosign
-  rm -rf "$dl" "$COSIGN_DIR.tmp"
-  apt_dl_download "$dl" "cosign/sid"
-  mkdir -p "$COSIGN_DIR.tmp"
-  for d in "$dl"/*.deb; do quiet dpkg-deb -x "$d" "$COSIGN_DIR.tmp"; done
-  (cd "$dl" && printf '%s ' ./*.deb | sed 's|\./||g') >"$COSIGN_DIR.tmp/.complete"
-  rm -rf "$COSIGN_DIR" && mv "$COSIGN_DIR.tmp" "$COSIGN_DIR"
-  info "unpacked: $(cat "$COSIGN_DIR/.complete")"
+  unpack_debs cosign "$COSIGN_DIR" "cosign/$COSIGN_SUITE"
 fi
 
 # --------------------------------------------------------------------------------------

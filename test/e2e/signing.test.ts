@@ -13,10 +13,9 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { signImage, signStatement } from '../../src/phases/sign.js';
 import { RegistryClient } from '../../src/registries/client.js';
-import { OCI_MANIFEST, sha256Digest, type Descriptor } from '../../src/oci/model.js';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/referrers.js';
 import { COSIGN_SIGN_PREDICATE, imageStatement, IN_TOTO_PAYLOAD_TYPE } from '../../src/signing/statement.js';
 import { loadEngineEnv, registryManifest, testDockerConfig, type Engine } from './engine.mjs';
+import { pushTinyImage } from './tiny-image.js';
 import { runAction } from './runner.mjs';
 import { referrersTag } from '../../src/oci/referrers.js';
 
@@ -37,17 +36,22 @@ function idToken(): string {
   return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: ISSUER, sub: 'repo:acme/app:ref:refs/heads/main', aud: 'sigstore', iat: now, exp: now + 300, repository: 'acme/app', job_workflow_ref: WORKFLOW })}.c2ln`;
 }
 
-beforeAll(async () => {
-  engine = loadEngineEnv();
+/** Starts test/e2e/sigstore-standin.mjs (Node 24) with `args`; the process and the services it printed. */
+async function startStandIn<T>(args: string[]): Promise<{ process: ChildProcess; services: T }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sigstore-e2e-'));
-  standIn = spawn(engine.node24, [path.join(import.meta.dirname, 'sigstore-standin.mjs'), '--trusted-root', path.join(dir, 'trusted_root.json'), '--repository', 'acme/app'], {
+  const child = spawn(engine.node24, [path.join(import.meta.dirname, 'sigstore-standin.mjs'), '--trusted-root', path.join(dir, 'trusted_root.json'), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const [line] = await new Promise<string[]>((resolve, reject) => {
-    standIn.once('exit', (code) => reject(new Error(`sigstore stand-in exited (${code})`)));
-    createInterface({ input: standIn.stdout! }).once('line', (first) => resolve([first]));
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`sigstore stand-in exited (${code})`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
   });
-  services = JSON.parse(line ?? '{}') as typeof services;
+  return { process: child, services: JSON.parse(line) as T };
+}
+
+beforeAll(async () => {
+  engine = loadEngineEnv();
+  ({ process: standIn, services } = await startStandIn<typeof services>(['--repository', 'acme/app']));
 });
 
 afterAll(() => {
@@ -115,20 +119,7 @@ describe.skipIf(!cosign)(`cosign verify of an image signed by the step's code${c
   it('finds the signature through the referrers tag of distribution 2.8 and verifies it; another image under the tag fails', async () => {
     const repository = `e2e/signed-${randomUUID().slice(0, 8)}`;
     const client = new RegistryClient(engine.registry, { username: engine.username, password: engine.password });
-    const push = async (text: string, tag: string): Promise<Descriptor> => {
-      const layer = new TextEncoder().encode(text);
-      for (const blob of [EMPTY_CONFIG_BYTES, layer]) await client.uploadBlob(repository, sha256Digest(blob), blob.length, () => blob);
-      const bytes = new TextEncoder().encode(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: OCI_MANIFEST,
-          config: EMPTY_CONFIG,
-          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length }],
-        }),
-      );
-      return { mediaType: OCI_MANIFEST, digest: await client.putManifest(repository, tag, OCI_MANIFEST, bytes), size: bytes.length };
-    };
-    const image = await push(`image ${repository}`, 'v1');
+    const image = await pushTinyImage(client, repository, `image ${repository}`, 'v1');
     const signed = await signImage(
       image,
       [{ name: `${engine.registry}/${repository}`, repository, client }],
@@ -177,7 +168,7 @@ describe.skipIf(!cosign)(`cosign verify of an image signed by the step's code${c
     );
 
     // The tag now names another image: its digest has no signature.
-    const other = await push(`other ${repository}`, 'v1');
+    const other = await pushTinyImage(client, repository, `other ${repository}`, 'v1');
     expect((await registryManifest(engine, repository, 'v1')).digest).toBe(other.digest);
     const refused = verify(`${engine.registry}/${repository}:v1`);
     expect(refused.status).not.toBe(0);
@@ -268,19 +259,7 @@ describe('the step with attest: true (dist/ through the runner emulator; a priva
   let attestServices: typeof services & { githubApi: string };
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'sigstore-attest-e2e-'));
-    attestIn = spawn(
-      engine.node24,
-      [path.join(import.meta.dirname, 'sigstore-standin.mjs'), '--trusted-root', path.join(dir, 'trusted_root.json'), '--repository', 'acme/app', '--issuer-self', '--github-token', GITHUB_TOKEN],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    const line = await new Promise<string>((resolve, reject) => {
-      attestIn.once('exit', (code) => reject(new Error(`sigstore stand-in exited (${code})`)));
-      createInterface({ input: attestIn.stdout! }).once('line', resolve);
-    });
-    attestServices = JSON.parse(line) as typeof attestServices;
+    ({ process: attestIn, services: attestServices } = await startStandIn<typeof attestServices>(['--repository', 'acme/app', '--issuer-self', '--github-token', GITHUB_TOKEN]));
   });
   afterAll(() => {
     attestIn?.kill('SIGTERM');
